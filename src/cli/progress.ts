@@ -1,0 +1,29 @@
+import type { BatchProgress } from '../engine/run-batch.js';
+
+/** One progress line: rows done / failed / in flight / waiting, jobs per minute, ETA, and why it waits. Pure. */
+export function progressLine(p: BatchProgress): string {
+  const minutes = p.elapsedMs / 60_000;
+  const rate = minutes > 0 ? p.completed / minutes : 0;
+  const thisRun = minutes > 0 ? (p.submitted > 0 ? p.submitted / minutes : 0) : 0;
+  const left = p.total - p.done;
+  const etaMs = rate > 0 && left > 0 ? (left / Math.max(rate, thisRun)) * 60_000 : null;
+  const parts = [
+    `${p.done}/${p.total} done`,
+    `${p.completed} ok`,
+    `${p.failed} failed`,
+    `${p.inFlight} in flight`,
+    `${p.waiting} waiting`,
+    `${Math.round(rate)}/min`,
+  ];
+  if (etaMs !== null) parts.push(`ETA ${formatDuration(etaMs)}`);
+  if (p.paused) parts.push(`paused ${Math.ceil(p.paused.ms / 1000)} s: ${p.paused.reason}`);
+  return parts.join(' · ');
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

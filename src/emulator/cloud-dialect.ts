@@ -1,0 +1,188 @@
+/**
+ * The api.runpod.ai/v2 dialect: `/v2/{endpointId}/{op}[/{jobId}]` with Bearer auth (RUNPOD_API.md,
+ * "Operations" and "Auth and errors"). runpod-sdk builds `${baseUrl}/${endpointId}/run` with
+ * baseUrl = https://api.runpod.ai/v2, so the emulator's baseUrl is `${url}/v2`.
+ */
+import { isTerminal } from '../runpod/types.js';
+import { readBody, type Exchange, type Target } from './http.js';
+import { RUNSYNC_RETENTION_MS, type ResolvedOptions } from './options.js';
+import type { EmulatorOp } from './types.js';
+import type { JobEngine, SubmitOptions } from './workers.js';
+
+export interface CloudRoute {
+  op: EmulatorOp;
+  endpoint?: string;
+  id?: string;
+  methods: readonly string[];
+}
+
+/** RUNPOD_API.md payload limits: /run 10 MB, /runsync 20 MB. */
+const RUN_BODY_LIMIT = 10 * 1024 * 1024;
+const RUNSYNC_BODY_LIMIT = 20 * 1024 * 1024;
+
+const POST = ['POST'] as const;
+const GET = ['GET'] as const;
+/** POST /status is accepted too: the engine falls back to it, as the local dev server only serves POST. */
+const GET_POST = ['GET', 'POST'] as const;
+
+export function routeCloud(segments: string[]): CloudRoute {
+  if (segments[0] !== 'v2' || segments.length < 3 || segments.length > 4) {
+    return { op: 'unknown', endpoint: segments[0] === 'v2' ? segments[1] : undefined, methods: [] };
+  }
+  const endpoint = segments[1];
+  const name = segments[2];
+  const id = segments[3];
+  const noId = id === undefined;
+  switch (name) {
+    case 'run':
+    case 'runsync':
+    case 'purge-queue':
+      if (noId) return { op: name, endpoint, methods: POST };
+      break;
+    case 'health':
+      if (noId) return { op: name, endpoint, methods: GET };
+      break;
+    case 'status':
+    case 'status-sync':
+    case 'stream':
+      if (!noId) return { op: name, endpoint, id, methods: GET_POST };
+      break;
+    case 'cancel':
+    case 'retry':
+      if (!noId) return { op: name, endpoint, id, methods: POST };
+      break;
+  }
+  return { op: 'unknown', endpoint, methods: [] };
+}
+
+function clampWait(raw: string | null, min: number, max: number, dflt: number): number {
+  const n = raw === null ? NaN : Number(raw);
+  if (!Number.isFinite(n)) return dflt;
+  return Math.min(max, Math.max(min, n));
+}
+
+type ParsedRun = { ok: true; input: unknown; policy?: SubmitOptions['policy'] } | { ok: false; error: string };
+
+export function parseRunBody(text: string): ParsedRun {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'invalid JSON body' };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, error: 'body must be a JSON object' };
+  const b = body as Record<string, unknown>;
+  if (b.input === undefined) return { ok: false, error: 'missing "input"' };
+  if (b.policy === undefined) return { ok: true, input: b.input };
+  const p = b.policy;
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) return { ok: false, error: '"policy" must be an object' };
+  const policy: SubmitOptions['policy'] = {};
+  for (const k of ['executionTimeout', 'ttl'] as const) {
+    const v = (p as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v > 0)) return { ok: false, error: `"policy.${k}" must be a positive number of ms` };
+    policy[k] = v;
+  }
+  return { ok: true, input: b.input, policy };
+}
+
+export class CloudDialect {
+  private readonly endpoints: ReadonlySet<string>;
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly engine: JobEngine,
+  ) {
+    this.endpoints = new Set(opts.endpoints);
+  }
+
+  route(target: Target): CloudRoute {
+    return routeCloud(target.segments);
+  }
+
+  async handle(ex: Exchange, route: CloudRoute, target: Target): Promise<void> {
+    // RUNPOD_API.md: bad key → 401, wrong endpoint id → 404; the key is checked first.
+    if (this.opts.apiKey !== null && ex.req.headers.authorization !== `Bearer ${this.opts.apiKey}`) {
+      return ex.json(401, { error: 'Unauthorized' });
+    }
+    if (route.endpoint !== undefined && !this.endpoints.has(route.endpoint)) {
+      return ex.json(404, { error: 'endpoint not found' });
+    }
+    if (route.op === 'unknown') return ex.json(404, { error: 'not found' });
+    if (!route.methods.includes(ex.req.method ?? '')) {
+      return ex.json(405, { error: 'method not allowed' }, { allow: route.methods.join(', ') });
+    }
+    const engine = this.engine;
+    const id = route.id ?? '';
+    switch (route.op) {
+      case 'run':
+      case 'runsync':
+        return this.submit(ex, route.op, target);
+      case 'status': {
+        const job = engine.lookup(id);
+        return job ? ex.json(200, engine.view(job)) : notFound(ex);
+      }
+      case 'status-sync': {
+        let job = engine.lookup(id);
+        if (job && !isTerminal(job.status)) {
+          await engine.waitForTerminal(job, clampWait(target.query.get('wait'), 1000, 90_000, 90_000));
+          job = engine.lookup(id);
+        }
+        return job ? ex.json(200, engine.view(job)) : notFound(ex);
+      }
+      case 'stream': {
+        const job = engine.lookup(id);
+        return job ? ex.json(200, engine.streamView(job)) : notFound(ex);
+      }
+      case 'cancel': {
+        const job = engine.lookup(id);
+        if (!job) return notFound(ex);
+        engine.cancel(job); // terminal jobs are left as they were
+        return ex.json(200, { id: job.id, status: job.status });
+      }
+      case 'retry':
+        return this.retry(ex, id);
+      case 'purge-queue':
+        return ex.json(200, { removed: engine.purgeQueue(), status: 'completed' });
+      case 'health':
+        return ex.json(200, engine.health());
+    }
+  }
+
+  private async submit(ex: Exchange, op: 'run' | 'runsync', target: Target): Promise<void> {
+    const body = await readBody(ex.req, op === 'run' ? RUN_BODY_LIMIT : RUNSYNC_BODY_LIMIT);
+    if (!body.ok) return ex.json(413, { error: `payload too large (limit ${op === 'run' ? 10 : 20} MB)` });
+    const parsed = parseRunBody(body.text);
+    if (!parsed.ok) return ex.json(400, { error: parsed.error });
+    if (op === 'run') {
+      const job = this.engine.submit(parsed.input, { policy: parsed.policy, allowLost: true });
+      return ex.json(200, { id: job.id, status: 'IN_QUEUE' });
+    }
+    // RUNPOD_API.md: /runsync waits up to ?wait (default 90000, 1000–300000) and keeps its result 1 minute.
+    const job = this.engine.submit(parsed.input, {
+      policy: parsed.policy,
+      retentionMs: Math.min(RUNSYNC_RETENTION_MS, this.opts.retentionMs),
+      allowLost: false,
+    });
+    await this.engine.waitForTerminal(job, clampWait(target.query.get('wait'), 1000, 300_000, 90_000));
+    const cur = this.engine.lookup(job.id);
+    return ex.json(200, cur && isTerminal(cur.status) ? this.engine.view(cur) : { id: job.id, status: job.status });
+  }
+
+  private retry(ex: Exchange, id: string): void {
+    const job = this.engine.lookup(id);
+    if (!job) {
+      return this.engine.known(id)
+        ? ex.json(400, { error: 'job result expired; it cannot be retried' })
+        : notFound(ex);
+    }
+    if (!this.engine.retry(job)) {
+      return ex.json(400, { error: `job is ${job.status}; only FAILED or TIMED_OUT jobs can be retried` });
+    }
+    return ex.json(200, { id: job.id, status: 'IN_QUEUE' });
+  }
+}
+
+function notFound(ex: Exchange): void {
+  ex.json(404, { error: 'job not found' });
+}

@@ -1,0 +1,70 @@
+/** Emulator defaults, filled in one place, and validation that reports every problem at once. */
+import { UsageError } from '../errors.js';
+import { echoHandler } from './handler.js';
+import type { EmulatorOptions, FaultOptions } from './types.js';
+
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'faults'>> & { faults: FaultOptions };
+
+/** RUNPOD_API.md: /run results stay readable 30 minutes after the job finishes. */
+export const DEFAULT_RETENTION_MS = 30 * 60_000;
+/** RUNPOD_API.md: /runsync results stay 1 minute. */
+export const RUNSYNC_RETENTION_MS = 60_000;
+/** RUNPOD_API.md: policy.ttl defaults to 24 h, counted from submission. */
+export const DEFAULT_TTL_MS = 86_400_000;
+
+export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
+  const r: ResolvedOptions = {
+    port: o.port ?? 0,
+    host: o.host ?? '127.0.0.1',
+    apiKey: o.apiKey === undefined ? 'test-key' : o.apiKey,
+    endpoints: o.endpoints ?? ['test-endpoint'],
+    dialect: o.dialect ?? 'cloud',
+    workers: o.workers ?? 4,
+    executionMs: o.executionMs ?? { min: 50, max: 150 },
+    coldStartMs: o.coldStartMs ?? 0,
+    idleTimeoutMs: o.idleTimeoutMs ?? 5000,
+    timeScale: o.timeScale ?? 1,
+    retentionMs: o.retentionMs ?? DEFAULT_RETENTION_MS,
+    handler: o.handler ?? echoHandler,
+    seed: o.seed ?? 1,
+    faults: o.faults ?? {},
+  };
+  const problems: string[] = [];
+  const nonNeg = (path: string, v: number) => {
+    if (!Number.isFinite(v) || v < 0) problems.push(`${path}: must be a number >= 0, got ${v}`);
+  };
+  if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) problems.push(`port: must be an integer 0-65535, got ${r.port}`);
+  if (r.dialect !== 'cloud' && r.dialect !== 'local') problems.push(`dialect: must be 'cloud' or 'local', got ${String(r.dialect)}`);
+  if (!Number.isInteger(r.workers) || r.workers < 1) problems.push(`workers: must be an integer >= 1, got ${r.workers}`);
+  if (!(r.timeScale > 0) || !Number.isFinite(r.timeScale)) problems.push(`timeScale: must be a number > 0, got ${r.timeScale}`);
+  nonNeg('coldStartMs', r.coldStartMs);
+  nonNeg('idleTimeoutMs', r.idleTimeoutMs);
+  nonNeg('retentionMs', r.retentionMs);
+  if (typeof r.executionMs === 'number') nonNeg('executionMs', r.executionMs);
+  else if (typeof r.executionMs === 'object') {
+    nonNeg('executionMs.min', r.executionMs.min);
+    nonNeg('executionMs.max', r.executionMs.max);
+    if (r.executionMs.max < r.executionMs.min) problems.push('executionMs: max must be >= min');
+  }
+  if (!Array.isArray(r.endpoints) || r.endpoints.some((e) => typeof e !== 'string' || e === '' || e.includes('/'))) {
+    problems.push('endpoints: must be a list of non-empty ids without "/"');
+  }
+  problems.push(...faultProblems(r.faults));
+  if (problems.length > 0) throw new UsageError(`invalid emulator options:\n  ${problems.join('\n  ')}`);
+  return r;
+}
+
+export function faultProblems(f: FaultOptions): string[] {
+  const problems: string[] = [];
+  for (const k of ['http500', 'http502', 'reset', 'slow', 'lostJobs', 'failFirstAttempt', 'timedOut'] as const) {
+    const v = f[k];
+    if (v !== undefined && !(v >= 0 && v <= 1)) problems.push(`faults.${k}: must be a fraction 0-1, got ${v}`);
+  }
+  if (f.slowMs !== undefined && !(f.slowMs >= 0)) problems.push(`faults.slowMs: must be >= 0, got ${f.slowMs}`);
+  for (const [op, rule] of Object.entries(f.rateLimits ?? {})) {
+    if (!rule) continue;
+    if (!(rule.limit >= 0)) problems.push(`faults.rateLimits.${op}.limit: must be >= 0, got ${rule.limit}`);
+    if (!(rule.windowMs > 0)) problems.push(`faults.rateLimits.${op}.windowMs: must be > 0, got ${rule.windowMs}`);
+  }
+  return problems;
+}

@@ -1,0 +1,131 @@
+/** Public types of the local RunPod Serverless emulator (see /work/shared/RUNPOD_API.md for the protocol). */
+import type { JobStatus } from '../runpod/types.js';
+
+/** Operations the emulator counts, rate-limits and routes. `unknown` = no route matched. */
+export type EmulatorOp =
+  | 'run'
+  | 'runsync'
+  | 'status'
+  | 'status-sync'
+  | 'stream'
+  | 'cancel'
+  | 'retry'
+  | 'purge-queue'
+  | 'health'
+  | 'unknown';
+
+export type RateLimitedOp = 'run' | 'runsync' | 'status' | 'cancel' | 'retry' | 'health' | 'purge-queue';
+
+export interface RateLimitRule {
+  limit: number;
+  windowMs: number;
+  /** Send a `Retry-After` header (seconds, ceil of the time until the window frees). RunPod sending it is unverified. */
+  retryAfter?: boolean;
+}
+
+export interface FaultOptions {
+  /** Fraction of HTTP answers (any op) replaced by HTTP 500 JSON error, before doing anything. */
+  http500?: number;
+  /** Fraction answered 502 with an HTML body. */
+  http502?: number;
+  /** Fraction of requests whose socket is destroyed before any answer (req.socket.destroy()). */
+  reset?: number;
+  /** Fraction of answers delayed by slowMs (to exceed a client's timeout). The request itself is served at once. */
+  slow?: number;
+  /** @default 10_000 (real ms, never scaled by timeScale: it targets the client's real timeout) */
+  slowMs?: number;
+  /** Fraction of jobs "lost": /run answers 200 with an id, but /status of that id answers 404 forever. */
+  lostJobs?: number;
+  /** Fraction of jobs that FAIL on their first attempt only (keyed by input content). */
+  failFirstAttempt?: number;
+  /** Fraction of jobs that end TIMED_OUT (first attempt only, same keying). */
+  timedOut?: number;
+  /** Rate limits per op, per fixed window; over the limit → 429. */
+  rateLimits?: Partial<Record<RateLimitedOp, RateLimitRule>>;
+}
+
+export type HandlerFn = (input: unknown, ctx: { jobId: string; attempt: number }) => unknown | Promise<unknown>;
+
+export type ExecutionMsOption = number | { min: number; max: number } | ((input: unknown, rng: () => number) => number);
+
+export interface EmulatorOptions {
+  /** @default 0 (random free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Bearer key required on every request (cloud dialect). null = no auth. @default 'test-key' */
+  apiKey?: string | null;
+  /** Endpoint ids that exist; any other id answers 404. @default ['test-endpoint'] */
+  endpoints?: string[];
+  /** 'cloud' = api.runpod.ai/v2 shape; 'local' = runpod-python's `--rp_serve_api` dev server. @default 'cloud' */
+  dialect?: 'cloud' | 'local';
+  /** Number of workers pulling from the queue. @default 4 */
+  workers?: number;
+  /** Execution time per job in (unscaled) ms. @default {min: 50, max: 150} */
+  executionMs?: ExecutionMsOption;
+  /** Cold start ms added to delayTime the first time a worker starts (and after idling longer than idleTimeoutMs). @default 0 */
+  coldStartMs?: number;
+  /** @default 5000 */
+  idleTimeoutMs?: number;
+  /** Divide every simulated duration (execution, cold start, idle timeout, retention, ttl) by this. Reported times stay unscaled. @default 1 */
+  timeScale?: number;
+  /** How long a finished /run result stays readable before /status answers 404. @default 30 * 60_000 */
+  retentionMs?: number;
+  /** The handler. Throws → FAILED; returns `{error: "msg"}` → FAILED with "msg". @default echo: `{echo: input}` */
+  handler?: HandlerFn;
+  /** Seed for the deterministic RNG used by faults and timings. @default 1 */
+  seed?: number;
+  faults?: FaultOptions;
+}
+
+export interface EmulatorStats {
+  /** Requests received per op (faulted and rate-limited ones included). */
+  requests: Record<string, number>;
+  /** 429s per op. */
+  rateLimited: Record<string, number>;
+  faults: { http500: number; http502: number; reset: number; slow: number };
+  jobsCreated: number;
+  /** Jobs created per input (key: JSON.stringify(input)). */
+  submissionsByInput: Map<string, number>;
+  maxConcurrentRunning: number;
+  /** Total ms workers spent executing, in real (scaled) time. */
+  busyMs: number;
+}
+
+export interface EmulatorJob {
+  id: string;
+  input: unknown;
+  status: JobStatus;
+  /** Epoch ms of the (last) submission: /run, /runsync or /retry. */
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Unscaled ms, as reported. */
+  delayTime?: number;
+  /** Unscaled ms, as reported. */
+  executionTime?: number;
+  output?: unknown;
+  error?: string;
+  /** 1 for the first run, +1 per /retry. */
+  attempt: number;
+  lost: boolean;
+  workerId?: string;
+  /** True once /status answers 404 for it (retention or ttl passed, purged); its input and output are dropped then. */
+  expired: boolean;
+}
+
+export interface Emulator {
+  /** The server root, e.g. 'http://127.0.0.1:34567'. */
+  url: string;
+  /** cloud: `${url}/v2` (a client uses `${baseUrl}/${endpoint}/run`, as runpod-sdk does); local: same as url. */
+  baseUrl: string;
+  port: number;
+  stats: EmulatorStats;
+  jobs: ReadonlyMap<string, EmulatorJob>;
+  /** Replace the fault settings at run time. */
+  setFaults(f: FaultOptions): void;
+  /** Make every finished job's result expire now (retention tests). */
+  expireAllResults(): void;
+  /** Close the server, destroy open sockets, clear all timers, release long polls. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+import { HttpError, NetworkError, RunpodBatchError } from '../errors.js';
+
+/** What to do after a failed request. Pure: decided from the operation and the error alone. */
+export type Verdict =
+  /** Transient: try the same request again after a backoff. A 429 also slows every request of that operation. */
+  | { kind: 'retry'; rateLimited: boolean; retryAfterMs: number | undefined; reason: string }
+  /** Stop the whole run (bad key, wrong endpoint, a bug): retrying cannot help and would burn the file. */
+  | { kind: 'fatal'; code: 'RPB_AUTH' | 'RPB_ENDPOINT' | 'RPB_HTTP'; message: string }
+  /** /status answered 404: the job expired (retention, ttl) or was lost. Run the row again. */
+  | { kind: 'lost'; reason: string }
+  /** The server refused this row's body (400, 413, 422): the row fails, the batch goes on. */
+  | { kind: 'bad-row'; message: string }
+  /** We aborted it ourselves (SIGINT, shutdown). */
+  | { kind: 'aborted' };
+
+/**
+ * Retryable statuses, written out: 408 request timeout, 425 too early, 429 rate limited, and every 5xx
+ * (RunPod returns 5xx and drops connections now and then; RUNPOD_API.md "Auth and errors").
+ */
+const RETRY_STATUSES = new Set([408, 425, 429]);
+
+export function classify(op: string, err: unknown): Verdict {
+  if (err instanceof NetworkError) return { kind: 'retry', rateLimited: false, retryAfterMs: undefined, reason: err.message };
+  if (err instanceof HttpError) {
+    const s = err.status;
+    if (s === 429) return { kind: 'retry', rateLimited: true, retryAfterMs: err.retryAfterMs, reason: `HTTP 429 on /${op}` };
+    if (s >= 500 || RETRY_STATUSES.has(s)) return { kind: 'retry', rateLimited: false, retryAfterMs: err.retryAfterMs, reason: `HTTP ${s} on /${op}` };
+    if (s === 401 || s === 403) {
+      return { kind: 'fatal', code: 'RPB_AUTH', message: `RunPod refused the API key (HTTP ${s} on /${op}): check RUNPOD_API_KEY` };
+    }
+    if (s === 404) {
+      if (op === 'status') return { kind: 'lost', reason: 'HTTP 404 on /status' };
+      return { kind: 'fatal', code: 'RPB_ENDPOINT', message: `HTTP 404 on /${op}: no such endpoint at ${err.message.split(' ')[1] ?? ''} (check --endpoint and --base-url)` };
+    }
+    if (op === 'run' && (s === 400 || s === 413 || s === 422)) return { kind: 'bad-row', message: `HTTP ${s}: ${err.body || 'bad request'}` };
+    return { kind: 'fatal', code: 'RPB_HTTP', message: err.message };
+  }
+  if (err instanceof RunpodBatchError && err.code === 'RPB_ABORTED') return { kind: 'aborted' };
+  // Anything else is a bug of ours or an unknown failure: stop rather than loop.
+  return { kind: 'fatal', code: 'RPB_HTTP', message: err instanceof Error ? err.message : String(err) };
+}

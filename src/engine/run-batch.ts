@@ -1,0 +1,198 @@
+import { stat } from 'node:fs/promises';
+import { dirname, basename, extname, join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { ConfigError, InputError, RunpodBatchError, StateError, UsageError } from '../errors.js';
+import type { InputFormat } from '../input/types.js';
+import { writeOutputs, type OutputFiles } from '../output/write-outputs.js';
+import { resolvePrice } from '../report/cost.js';
+import type { Stats } from '../report/stats.js';
+import { createClient } from '../runpod/client.js';
+import { ingest, type IngestResult } from '../store/ingest.js';
+import { acquireLock } from '../store/lock.js';
+import { Store } from '../store/store.js';
+import { Scheduler, type Outcome, type Progress } from './scheduler.js';
+
+export const DEFAULT_BASE_URL = 'https://api.runpod.ai/v2';
+
+/** Options of a batch run. Every field is documented once, here; the CLI maps flags onto them. */
+export interface RunBatchOptions {
+  /** Path of the JSONL or CSV input. */
+  input: string;
+  /** RunPod endpoint id. Absent with a baseUrl: the base URL is the endpoint (runpod-python's local test server). */
+  endpoint?: string | null;
+  /** API key, sent as a Bearer token; never written anywhere. @default process.env.RUNPOD_API_KEY */
+  apiKey?: string | null;
+  /** @default 'https://api.runpod.ai/v2' */
+  baseUrl?: string;
+  /** Output folder (state.sqlite, results.jsonl, errors.jsonl, stats.json). @default '<input without extension>.runpod' beside the input */
+  out?: string;
+  /**
+   * Most jobs in flight. @default 100 — enough queued work to keep up to ~100 workers busy (a worker that finishes
+   * finds the next job already queued), well under RunPod's 200 concurrent /run and 400 /status limits.
+   */
+  concurrency?: number;
+  /** Times a FAILED or TIMED_OUT row is run again. @default 2 */
+  retries?: number;
+  /** Field holding the row id. @default 'id' */
+  idField?: string;
+  /** CSV: infer numbers and booleans. @default false */
+  csvCast?: boolean;
+  /** Input format, when the extension does not tell. */
+  format?: InputFormat;
+  /** USD per billed second, for estimatedCostUsd. @default null (cost not estimated) */
+  pricePerSecond?: number | null;
+  /** Only the first N rows of the input. */
+  limit?: number;
+  /** Per-request timeout (ms) of short calls. @default 30000 */
+  timeoutMs?: number;
+  /** Aborting it stops admission, commits, and returns with exit code 130. */
+  signal?: AbortSignal;
+  /** Called about every `progressIntervalMs` while jobs run. */
+  onProgress?: (p: BatchProgress) => void;
+  /** @default 1000 */
+  progressIntervalMs?: number;
+  /** Human messages (resume notes, warnings); the CLI prints them to stderr. */
+  log?: (message: string) => void;
+  /** undici dispatcher (tests, proxies). */
+  dispatcher?: Dispatcher;
+}
+
+export interface BatchProgress extends Progress {
+  total: number;
+  /** Rows in a terminal state (this and earlier runs). */
+  done: number;
+  completed: number;
+  failed: number;
+  waiting: number;
+  elapsedMs: number;
+}
+
+export interface BatchResult {
+  /** 0 every row COMPLETED; 2 some rows not COMPLETED (or the run gave up); 1 fatal; 130 interrupted. */
+  exitCode: 0 | 1 | 2 | 130;
+  outcome: Outcome;
+  outDir: string;
+  files: OutputFiles;
+  stats: Stats;
+  ingest: IngestResult;
+  /** Jobs created by this run. */
+  submitted: number;
+  /** Why the run ended early, when it did. */
+  message?: string;
+}
+
+export function defaultOutDir(input: string): string {
+  const ext = extname(input);
+  return join(dirname(input), `${basename(input, ext)}.runpod`);
+}
+
+/**
+ * The engine: validate and load the input, follow jobs known from earlier runs, submit the rest, and regenerate the
+ * outputs from the store. Throws (exit 1) for bad options, bad input or unusable state, before anything is submitted.
+ */
+export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
+  const log = opts.log ?? (() => {});
+  const baseUrl = (opts.baseUrl ?? process.env.RUNPOD_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const endpoint = opts.endpoint ?? null;
+  const apiKey = opts.apiKey ?? process.env.RUNPOD_API_KEY ?? null;
+  const concurrency = opts.concurrency ?? 100;
+  const retries = opts.retries ?? 2;
+  const idField = opts.idField ?? 'id';
+  checkOptions({ baseUrl, endpoint, apiKey, concurrency, retries, limit: opts.limit });
+  const price = resolvePrice({ pricePerSecond: opts.pricePerSecond ?? undefined });
+
+  const info = await stat(opts.input).catch(() => null);
+  if (!info) throw new InputError([{ file: opts.input, line: 0, message: 'no such file' }], 1, `${opts.input}: no such file`);
+  if (info.isDirectory()) throw new InputError([{ file: opts.input, line: 0, message: 'is a directory' }], 1, `${opts.input}: is a directory, not a file`);
+
+  const outDir = opts.out ?? defaultOutDir(opts.input);
+  const store = Store.open(outDir);
+  let release: (() => void) | undefined;
+  try {
+    release = acquireLock(outDir);
+    const target = { baseUrl, endpoint };
+    const known = store.getMeta<typeof target>('target');
+    if (known && (known.endpoint !== endpoint || known.baseUrl !== baseUrl) && store.submittedRows(store.getMeta<number>('gen') ?? 0).length > 0) {
+      throw new StateError(
+        `${outDir} holds jobs of endpoint ${known.endpoint ?? known.baseUrl}, not ${endpoint ?? baseUrl}; use another --out`,
+      );
+    }
+    const loaded = await ingest(store, opts.input, { format: opts.format, idField, csvCast: opts.csvCast, limit: opts.limit });
+    store.setMeta('target', target);
+    if (loaded.skipped) log(`resuming: ${opts.input} is unchanged since the last run`);
+    else if (loaded.gen > 1) {
+      log(`input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`);
+    }
+
+    const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs: opts.timeoutMs });
+    const started = Date.now();
+    const runId = store.startRun(started);
+    const scheduler = new Scheduler(
+      { client, store, gen: loaded.gen, signal: opts.signal },
+      { concurrency, retries, untimedStatus: !endpoint },
+    );
+    const tick = () => {
+      store.heartbeat(runId, Date.now());
+      if (opts.onProgress) opts.onProgress(progressOf(store, loaded.gen, scheduler.progress(), Date.now() - started));
+    };
+    const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);
+    let outcome: Outcome;
+    try {
+      outcome = await scheduler.run();
+    } finally {
+      clearInterval(timer);
+      await client.close().catch(() => {});
+    }
+    store.addOps(scheduler.ops);
+    const submitted = scheduler.progress().submitted;
+    const counts = store.counts(loaded.gen);
+    const allCompleted = Object.keys(counts).every((s) => s === 'COMPLETED');
+    const exitCode =
+      outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind === 'gave-up' || !allCompleted ? 2 : 0;
+    store.endRun(runId, Date.now(), exitCode, submitted);
+    if (opts.onProgress) opts.onProgress(progressOf(store, loaded.gen, scheduler.progress(), Date.now() - started));
+    const { files, stats } = writeOutputs(store, outDir, {
+      gen: loaded.gen,
+      idField,
+      pricePerSecond: price.perSecond,
+      extra: { priceSource: price.source, endpoint: endpoint ?? baseUrl },
+    });
+    const message =
+      outcome.kind === 'fatal'
+        ? outcome.error.message
+        : outcome.kind === 'gave-up'
+          ? `gave up: ${outcome.reason}; rerun the same command to resume`
+          : outcome.kind === 'interrupted'
+            ? 'interrupted: state saved; rerun the same command to resume (jobs in flight keep running on RunPod and are picked up)'
+            : undefined;
+    return { exitCode, outcome, outDir, files, stats, ingest: loaded, submitted, message };
+  } finally {
+    store.close();
+    release?.();
+  }
+}
+
+function progressOf(store: Store, gen: number, p: Progress, elapsedMs: number): BatchProgress {
+  const counts = store.counts(gen);
+  let total = 0;
+  for (const n of Object.values(counts)) total += n;
+  const completed = counts.COMPLETED ?? 0;
+  const failed = (counts.FAILED ?? 0) + (counts.CANCELLED ?? 0) + (counts.TIMED_OUT ?? 0);
+  return { ...p, total, done: completed + failed, completed, failed, waiting: Math.max(0, total - completed - failed - p.inFlight), elapsedMs };
+}
+
+function checkOptions(o: { baseUrl: string; endpoint: string | null; apiKey: string | null; concurrency: number; retries: number; limit?: number }): void {
+  const problems: string[] = [];
+  if (!/^https?:\/\//.test(o.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(o.baseUrl)}`);
+  if (o.endpoint === null && o.baseUrl === DEFAULT_BASE_URL) problems.push('--endpoint: required (or RUNPOD_ENDPOINT_ID)');
+  if (o.endpoint !== null && !o.apiKey) problems.push('RUNPOD_API_KEY: not set (the API key is read from the environment)');
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1) problems.push(`--concurrency: must be a whole number ≥ 1`);
+  if (!Number.isInteger(o.retries) || o.retries < 0) problems.push(`--retries: must be a whole number ≥ 0`);
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) problems.push(`--limit: must be a whole number ≥ 1`);
+  if (problems.length > 0) {
+    const first = problems[0].startsWith('RUNPOD_API_KEY') || problems[0].startsWith('--endpoint') ? ConfigError : UsageError;
+    throw new first(problems.join('\n'));
+  }
+}
+
+export { RunpodBatchError };

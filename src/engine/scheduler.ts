@@ -1,0 +1,415 @@
+import { setMaxListeners } from 'node:events';
+import { RunpodBatchError } from '../errors.js';
+import type { RunpodClient } from '../runpod/client.js';
+import { isTerminal, type StatusResponse } from '../runpod/types.js';
+import type { Store, WorkRow } from '../store/store.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { classify, type Verdict } from './classify.js';
+import { OpGate } from './op-gate.js';
+import { DEFAULT_POLL_POLICY, nextPollDelay, RecentWindow, type PollPolicy } from './poll-plan.js';
+import { sleep } from './sleep.js';
+
+export interface SchedulerOptions {
+  /** Most jobs in flight (submitted, not yet seen terminal). */
+  concurrency: number;
+  /** Times a FAILED or TIMED_OUT row is run again before it ends with that status. */
+  retries: number;
+  /** Times a row whose job was lost or expired (404 on /status) is run again before it fails. @default 5 */
+  maxReruns?: number;
+  backoff?: BackoffPolicy;
+  poll?: PollPolicy;
+  /** Transient failures in a row (5xx, resets, timeouts; 429s excluded) after which the run gives up. @default 25 */
+  maxConsecutiveFailures?: number;
+  /** On interrupt, how long answers to /run requests already sent are awaited, so their job ids are kept. @default 700 */
+  drainMs?: number;
+  /** RunPod keeps a /run result 30 minutes after the job ends; a job older than that answering 404 has expired. */
+  retentionMs?: number;
+  /** The status call may last as long as the handler runs (runpod-python's local test server): no client timeout. */
+  untimedStatus?: boolean;
+}
+
+export interface SchedulerDeps {
+  client: RunpodClient;
+  store: Store;
+  gen: number;
+  /** Aborted on SIGINT/SIGTERM: stop admitting, keep what is known, return 'interrupted'. */
+  signal?: AbortSignal;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type Outcome =
+  | { kind: 'done' }
+  | { kind: 'interrupted' }
+  | { kind: 'fatal'; error: RunpodBatchError }
+  | { kind: 'gave-up'; reason: string };
+
+export interface OpCount {
+  requests: number;
+  rateLimited: number;
+  retries: number;
+  errors: number;
+}
+
+export interface Progress {
+  inFlight: number;
+  submitted: number;
+  completed: number;
+  failed: number;
+  requeued: number;
+  /** Why the run is waiting, when it is (e.g. "429 on /run"), with ms left. */
+  paused: { op: string; reason: string; ms: number } | null;
+}
+
+interface Live {
+  row: WorkRow & { reruns: number };
+  jobId: string;
+  submittedAt: number;
+  resumed: boolean;
+  status: string | undefined;
+  delayTime: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+type Row = WorkRow & { reruns: number };
+
+const PAGE = 512;
+
+/**
+ * Admission and polling. At most `concurrency` rows hold a job (or a /run in progress); each answer to /run is
+ * committed to the store before anything else; each job is polled when an answer is likely (poll-plan.ts).
+ */
+export class Scheduler {
+  private readonly o: Required<SchedulerOptions>;
+  private readonly client: RunpodClient;
+  private readonly store: Store;
+  private readonly gen: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly gates: Record<'run' | 'status', OpGate>;
+  private readonly strikes = { run: 0, status: 0 };
+  readonly ops: Record<string, OpCount> = {};
+
+  private inflight = 0;
+  private pendingRuns = 0;
+  private readonly live = new Map<string, Live>();
+  private readonly requeued: Row[] = [];
+  private page: Row[] = [];
+  private pageAt = 0;
+  private cursor = -1;
+  private exhausted = false;
+  private stopping = false;
+  private outcome: Outcome = { kind: 'done' };
+  private consecutiveFailures = 0;
+  private readonly pollAbort = new AbortController();
+  private readonly runAbort = new AbortController();
+  private resolveDone!: (o: Outcome) => void;
+  private finished = false;
+  private readonly execWindow = new RecentWindow(128);
+  private readonly e2eWindow = new RecentWindow(128);
+  private readonly counts = { submitted: 0, completed: 0, failed: 0, requeued: 0 };
+
+  constructor(deps: SchedulerDeps, opts: SchedulerOptions) {
+    this.o = {
+      maxReruns: 5,
+      backoff: DEFAULT_BACKOFF,
+      poll: DEFAULT_POLL_POLICY,
+      maxConsecutiveFailures: 25,
+      drainMs: 700,
+      retentionMs: 30 * 60_000,
+      untimedStatus: false,
+      ...opts,
+    };
+    this.client = deps.client;
+    this.store = deps.store;
+    this.gen = deps.gen;
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    // Every request in flight listens on these two signals.
+    setMaxListeners(0, this.pollAbort.signal, this.runAbort.signal);
+    this.gates = { run: new OpGate(this.now, this.random), status: new OpGate(this.now, this.random) };
+    deps.signal?.addEventListener('abort', () => this.stop({ kind: 'interrupted' }), { once: true });
+    if (deps.signal?.aborted) this.stopping = true;
+  }
+
+  /** Runs until every row of this generation is terminal, or the run stops. */
+  run(): Promise<Outcome> {
+    const done = new Promise<Outcome>((resolve) => (this.resolveDone = resolve));
+    if (this.stopping) {
+      this.finish();
+      return done;
+    }
+    // Jobs submitted by an earlier run are followed by id, never submitted again.
+    for (const r of this.store.submittedRows(this.gen)) {
+      this.inflight++;
+      this.follow({ ...r, reruns: 0 }, r.jobId!, r.submittedAt ?? this.now(), true);
+    }
+    this.fill();
+    this.checkDone();
+    return done;
+  }
+
+  progress(): Progress {
+    let paused: Progress['paused'] = null;
+    for (const op of ['run', 'status'] as const) {
+      const ms = this.gates[op].pausedFor();
+      if (ms > 0) paused = { op, reason: this.gates[op].reason, ms };
+    }
+    return { inFlight: this.inflight, ...this.counts, paused };
+  }
+
+  private stop(outcome: Outcome): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.outcome = outcome;
+    this.pollAbort.abort();
+    for (const l of this.live.values()) clearTimeout(l.timer);
+    this.live.clear();
+    if (outcome.kind === 'interrupted') {
+      // Give /run requests already sent a moment to answer: their job ids are then committed, not lost.
+      setTimeout(() => this.runAbort.abort(), this.o.drainMs).unref();
+    } else {
+      this.runAbort.abort();
+    }
+    this.checkDone();
+  }
+
+  private fill(): void {
+    while (!this.stopping && this.inflight < this.o.concurrency) {
+      const row = this.nextRow();
+      if (!row) break;
+      this.inflight++;
+      void this.submit(row);
+    }
+  }
+
+  private nextRow(): Row | undefined {
+    const r = this.requeued.shift();
+    if (r) return r;
+    if (this.pageAt >= this.page.length) {
+      if (this.exhausted) return undefined;
+      this.page = this.store.pendingPage(this.gen, this.cursor, PAGE).map((w) => ({ ...w, reruns: 0 }));
+      this.pageAt = 0;
+      if (this.page.length === 0) {
+        this.exhausted = true;
+        return undefined;
+      }
+      this.cursor = this.page[this.page.length - 1].seq;
+    }
+    return this.page[this.pageAt++];
+  }
+
+  /** A row goes back to be run again: now if the page cursor passed it, else the page will bring it. */
+  private requeue(row: Row): void {
+    row.jobId = null;
+    this.counts.requeued++;
+    if (row.seq <= this.cursor || this.exhausted) this.requeued.push(row);
+  }
+
+  private async submit(row: Row): Promise<void> {
+    this.pendingRuns++;
+    try {
+      const res = await this.request('run', (signal) => this.client.run(row.bodyJson, { signal }), this.runAbort.signal);
+      const at = this.now();
+      row.attempts++;
+      // Same tick as the answer: the job id is committed before anything else can happen.
+      this.store.markSubmitted(row.key, res.id, row.attempts, at, res.status);
+      this.counts.submitted++;
+      if (this.stopping) {
+        this.inflight--;
+      } else {
+        this.follow(row, res.id, at, false);
+      }
+    } catch (err) {
+      this.inflight--;
+      const v = (err as { verdict?: Verdict }).verdict ?? classify('run', err);
+      if (v.kind === 'bad-row') {
+        this.store.failRow(row.key, 'FAILED', v.message, 'RPB_BAD_REQUEST', this.now());
+        this.counts.failed++;
+      } else if (v.kind !== 'aborted') {
+        this.fail(err, v);
+      }
+    } finally {
+      this.pendingRuns--;
+    }
+    this.fill();
+    this.checkDone();
+  }
+
+  private follow(row: Row, jobId: string, submittedAt: number, resumed: boolean): void {
+    row.jobId = jobId;
+    const l: Live = { row, jobId, submittedAt, resumed, status: undefined, delayTime: undefined, timer: undefined };
+    this.live.set(jobId, l);
+    this.schedulePoll(l, resumed ? 0 : this.pollDelay(l));
+  }
+
+  private pollDelay(l: Live): number {
+    return nextPollDelay(
+      {
+        elapsedMs: this.now() - l.submittedAt,
+        status: l.status,
+        delayTime: l.delayTime,
+        expectedExecMs: this.execWindow.quantile(0.25),
+        expectedE2eMs: this.e2eWindow.quantile(0.25),
+      },
+      this.o.poll,
+    );
+  }
+
+  private schedulePoll(l: Live, ms: number): void {
+    l.timer = setTimeout(() => void this.poll(l), ms);
+  }
+
+  private async poll(l: Live): Promise<void> {
+    l.timer = undefined;
+    let s: StatusResponse;
+    try {
+      s = await this.request(
+        'status',
+        (signal) => this.client.status(l.jobId, { signal, noTimeout: this.o.untimedStatus }),
+        this.pollAbort.signal,
+      );
+    } catch (err) {
+      if (this.stopping) return;
+      const v = (err as { verdict?: Verdict }).verdict ?? classify('status', err);
+      if (v.kind === 'lost') this.lost(l);
+      else if (v.kind !== 'aborted') this.fail(err, v);
+      return;
+    }
+    if (this.stopping) return;
+    // runpod-python's local test server deletes a job after its first status answer and then says so as a FAILED job.
+    if (s.status === 'FAILED' && s.error === 'Job ID not found') return this.lost(l);
+    if (!isTerminal(s.status)) {
+      l.status = s.status;
+      if (typeof s.delayTime === 'number') l.delayTime = s.delayTime;
+      this.schedulePoll(l, this.pollDelay(l));
+      return;
+    }
+    this.terminal(l, s);
+  }
+
+  private terminal(l: Live, s: StatusResponse): void {
+    this.live.delete(l.jobId);
+    const at = this.now();
+    const delayTime = typeof s.delayTime === 'number' ? s.delayTime : null;
+    const executionTime = typeof s.executionTime === 'number' ? s.executionTime : null;
+    const error = s.error === undefined || s.error === null ? null : typeof s.error === 'string' ? s.error : JSON.stringify(s.error);
+    if (s.status === 'COMPLETED') {
+      if (executionTime !== null) this.execWindow.push(executionTime);
+      if (!l.resumed) this.e2eWindow.push(at - l.submittedAt);
+    }
+    if ((s.status === 'FAILED' || s.status === 'TIMED_OUT') && l.row.failures < this.o.retries) {
+      l.row.failures++;
+      this.store.requeue(l.row.key, l.jobId, 'failed', at, { status: s.status, error, delayTime, executionTime });
+      this.requeue(l.row);
+    } else {
+      this.store.markTerminal({
+        key: l.row.key,
+        jobId: l.jobId,
+        status: s.status,
+        finishedAt: at,
+        e2eMs: at - l.submittedAt,
+        delayTime,
+        executionTime,
+        output: s.output === undefined ? null : JSON.stringify(s.output),
+        error: s.status === 'COMPLETED' ? null : (error ?? s.status),
+      });
+      if (s.status === 'COMPLETED') this.counts.completed++;
+      else this.counts.failed++;
+    }
+    this.inflight--;
+    this.fill();
+    this.checkDone();
+  }
+
+  /** 404 on /status: the job expired (its result outlived RunPod's retention while we were away) or was lost. */
+  private lost(l: Live): void {
+    this.live.delete(l.jobId);
+    const at = this.now();
+    const reason = l.resumed && at - l.submittedAt > this.o.retentionMs ? 'expired' : 'lost';
+    l.row.reruns++;
+    if (l.row.reruns > this.o.maxReruns) {
+      this.store.requeue(l.row.key, l.jobId, reason, at, { status: reason.toUpperCase() });
+      this.store.failRow(l.row.key, 'FAILED', `job ${reason} ${l.row.reruns} times (404 on /status)`, 'RPB_LOST', at);
+      this.counts.failed++;
+    } else {
+      this.store.requeue(l.row.key, l.jobId, reason, at, { status: reason.toUpperCase() });
+      this.requeue(l.row);
+    }
+    this.inflight--;
+    this.fill();
+    this.checkDone();
+  }
+
+  private fail(err: unknown, v: Verdict): void {
+    if (v.kind === 'fatal') {
+      this.stop({ kind: 'fatal', error: new RunpodBatchError(v.code, v.message, { cause: err }) });
+    } else if (v.kind === 'retry') {
+      this.stop({ kind: 'gave-up', reason: `${this.o.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}` });
+    } else {
+      this.stop({ kind: 'fatal', error: new RunpodBatchError('RPB_HTTP', err instanceof Error ? err.message : String(err)) });
+    }
+  }
+
+  private count(op: string): OpCount {
+    return (this.ops[op] ??= { requests: 0, rateLimited: 0, retries: 0, errors: 0 });
+  }
+
+  /**
+   * One logical request with retries: transient failures back off exponentially with jitter (Retry-After wins);
+   * a 429 pauses every request of that operation. Throws with a `verdict` when it will not retry.
+   */
+  private async request<T>(op: 'run' | 'status', fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const c = this.count(op);
+    const gate = this.gates[op];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await gate.ready(signal);
+      } catch (err) {
+        throw Object.assign(err as Error, { verdict: { kind: 'aborted' } satisfies Verdict });
+      }
+      c.requests++;
+      try {
+        const out = await fn(signal);
+        this.consecutiveFailures = 0;
+        this.strikes[op] = 0;
+        return out;
+      } catch (err) {
+        const v = signal.aborted ? ({ kind: 'aborted' } as const) : classify(op, err);
+        if (v.kind !== 'retry') {
+          if (v.kind !== 'aborted' && v.kind !== 'lost') c.errors++;
+          throw Object.assign(err as Error, { verdict: v });
+        }
+        c.errors++;
+        c.retries++;
+        if (v.rateLimited) {
+          c.rateLimited++;
+          gate.pause(backoffDelay(++this.strikes[op], v.retryAfterMs, this.o.backoff, this.random), `429 on /${op}`);
+          continue;
+        }
+        if (++this.consecutiveFailures >= this.o.maxConsecutiveFailures) throw Object.assign(err as Error, { verdict: v });
+        try {
+          await sleep(backoffDelay(attempt, v.retryAfterMs, this.o.backoff, this.random), signal);
+        } catch (e) {
+          throw Object.assign(e as Error, { verdict: { kind: 'aborted' } satisfies Verdict });
+        }
+      }
+    }
+  }
+
+  private checkDone(): void {
+    if (this.finished) return;
+    if (this.stopping) {
+      if (this.pendingRuns === 0) this.finish();
+      return;
+    }
+    if (this.inflight === 0 && this.exhausted && this.requeued.length === 0 && this.pageAt >= this.page.length) this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.store.flush();
+    this.resolveDone(this.outcome);
+  }
+}

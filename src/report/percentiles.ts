@@ -1,0 +1,83 @@
+/**
+ * Latency summaries: nearest-rank percentiles over one sorted Float64Array copy.
+ * Built for large inputs (a million values): typed arrays, one copy, one numeric sort, no per-value objects.
+ */
+
+export interface LatencySummary {
+  /** Number of (finite) values summarised. */
+  count: number;
+  /** Nearest-rank percentiles, ms, rounded to an integer. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** ms, rounded to 1 decimal. */
+  mean: number;
+  min: number;
+}
+
+/** Nearest-rank percentile of an ascending, non-empty array: the value at rank ceil(p/100 · n) (1-based). */
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+  return sorted[rank - 1] as number;
+}
+
+/**
+ * Summarises `values` (ms). Non-finite values (NaN, ±Infinity) are skipped; null when no value is left.
+ * The input is not modified.
+ */
+export function summarize(values: ArrayLike<number>): LatencySummary | null {
+  const len = values.length;
+  const sorted = new Float64Array(len);
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < len; i++) {
+    const v = values[i] as number;
+    if (Number.isFinite(v)) {
+      sorted[n++] = v;
+      sum += v;
+    }
+  }
+  if (n === 0) return null;
+  const data = n === len ? sorted : sorted.subarray(0, n);
+  data.sort(); // typed-array sort is numeric
+  return {
+    count: n,
+    p50: Math.round(nearestRank(data, 50)),
+    p90: Math.round(nearestRank(data, 90)),
+    p99: Math.round(nearestRank(data, 99)),
+    max: Math.round(data[n - 1] as number),
+    mean: Math.round((sum / n) * 10) / 10,
+    min: Math.round(data[0] as number),
+  };
+}
+
+/** Growable buffer of numbers backed by a Float64Array (doubles its capacity when full). */
+export class Float64Collector {
+  private buf: Float64Array;
+  private len = 0;
+
+  constructor(initialCapacity = 1024) {
+    this.buf = new Float64Array(Math.max(1, Math.floor(initialCapacity)));
+  }
+
+  push(value: number): void {
+    if (this.len === this.buf.length) {
+      const next = new Float64Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.len++] = value;
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** A view of the collected values (shares memory with the collector; valid until the next push). */
+  values(): Float64Array {
+    return this.buf.subarray(0, this.len);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Batch statistics: a pure reducer over the batch's rows, jobs and request counters.
+ * Iterates each input once; latencies go into growable Float64Arrays, so a million rows stay cheap.
+ */
+import { TERMINAL_STATUSES } from '../runpod/types.js';
+import { billedSeconds as billedSecondsOf } from './cost.js';
+import { Float64Collector, summarize, type LatencySummary } from './percentiles.js';
+
+export type { LatencySummary } from './percentiles.js';
+
+/** One input row, described by its final job. */
+export interface RowRecord {
+  /** COMPLETED | FAILED | CANCELLED | TIMED_OUT | PENDING | IN_QUEUE | IN_PROGRESS | ... */
+  status: string;
+  /** Jobs submitted for this row (1 = no resubmission). */
+  attempts: number;
+  /** Times the row's result expired before it was read (and the row had to be run again). */
+  expired: number;
+  /** Times the row's job was lost (e.g. a /run whose answer never arrived). */
+  lost: number;
+  /** Of the row's final job; null when unknown. */
+  delayTime: number | null;
+  executionTime: number | null;
+  e2eMs: number | null;
+}
+
+/** Every job ever created (for billing). */
+export interface JobRecord {
+  status: string;
+  delayTime: number | null;
+  executionTime: number | null;
+}
+
+export interface OpCounters {
+  requests: number;
+  rateLimited: number;
+  retries: number;
+  errors: number;
+}
+
+export interface StatsInput {
+  rows: Iterable<RowRecord>;
+  jobs: Iterable<JobRecord>;
+  /** Per operation: run, status, cancel, retry, ... (a key named `total` is ignored: the total is computed). */
+  ops: Record<string, OpCounters>;
+  /** Time the runs took (sum over runs). */
+  wallSeconds: number;
+  /** USD per billed second, null = unknown. */
+  pricePerSecond: number | null;
+}
+
+export interface Stats {
+  rows: {
+    total: number;
+    byStatus: Record<string, number>;
+    completed: number;
+    notCompleted: number;
+    attempts: number;
+    /** Rows with attempts > 1. */
+    resubmitted: number;
+    /** Sum of rows' `expired`: results that expired before they were read. */
+    expired: number;
+    lost: number;
+  };
+  /** Over rows' final jobs that have the value. */
+  latencyMs: { delay: LatencySummary | null; execution: LatencySummary | null; endToEnd: LatencySummary | null };
+  /** Terminal rows without delayTime/executionTime (runpod-python's local test server reports none) — reported instead of zeros. */
+  timingsMissing: number;
+  wallSeconds: number;
+  /** Completed rows per minute of wall time; 0 when wallSeconds is 0. */
+  throughputPerMinute: number;
+  /** Σ over ALL jobs with an executionTime of ceil(executionTime / 1000) — failed attempts are billed too. */
+  billedSeconds: number;
+  billedSecondsNote: string;
+  /** billedSeconds × pricePerSecond rounded to 6 decimals; null when the price is unknown. */
+  estimatedCostUsd: number | null;
+  requests: Record<string, OpCounters> & { total: OpCounters };
+}
+
+export const BILLED_SECONDS_NOTE =
+  'Counts executionTime only, per job (failed and resubmitted attempts included), each rounded up to a whole second. ' +
+  'RunPod also bills cold start (part of delayTime, not separable in the API response) and the worker idle timeout, ' +
+  'so the real bill is higher; queue wait is not billed.';
+
+function isNum(v: number | null | undefined): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function count(v: number): number {
+  return Number.isFinite(v) ? v : 0;
+}
+
+function zeroCounters(): OpCounters {
+  return { requests: 0, rateLimited: 0, retries: 0, errors: 0 };
+}
+
+/** Rounds to 6 decimals (USD micro-dollars). */
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/**
+ * A terminal row whose final job lacks timings. A CANCELLED job may legitimately never have started (no
+ * executionTime), so it counts only when both values are missing.
+ */
+function timingsAreMissing(r: RowRecord): boolean {
+  if (!TERMINAL_STATUSES.has(r.status)) return false;
+  const noDelay = !isNum(r.delayTime);
+  const noExec = !isNum(r.executionTime);
+  return r.status === 'CANCELLED' ? noDelay && noExec : noDelay || noExec;
+}
+
+export function computeStats(input: StatsInput): Stats {
+  const byStatus: Record<string, number> = {};
+  let total = 0;
+  let completed = 0;
+  let attempts = 0;
+  let resubmitted = 0;
+  let expired = 0;
+  let lost = 0;
+  let timingsMissing = 0;
+  const delay = new Float64Collector();
+  const execution = new Float64Collector();
+  const endToEnd = new Float64Collector();
+
+  for (const r of input.rows) {
+    total++;
+    byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    if (r.status === 'COMPLETED') completed++;
+    attempts += count(r.attempts);
+    if (r.attempts > 1) resubmitted++;
+    expired += count(r.expired);
+    lost += count(r.lost);
+    if (isNum(r.delayTime)) delay.push(r.delayTime);
+    if (isNum(r.executionTime)) execution.push(r.executionTime);
+    if (isNum(r.e2eMs)) endToEnd.push(r.e2eMs);
+    if (timingsAreMissing(r)) timingsMissing++;
+  }
+
+  let billed = 0;
+  for (const j of input.jobs) {
+    if (isNum(j.executionTime)) billed += billedSecondsOf(j.executionTime);
+  }
+
+  const totalOps = zeroCounters();
+  const perOp: Record<string, OpCounters> = {};
+  for (const [op, c] of Object.entries(input.ops)) {
+    if (op === 'total') continue;
+    const copy: OpCounters = {
+      requests: count(c.requests),
+      rateLimited: count(c.rateLimited),
+      retries: count(c.retries),
+      errors: count(c.errors),
+    };
+    perOp[op] = copy;
+    totalOps.requests += copy.requests;
+    totalOps.rateLimited += copy.rateLimited;
+    totalOps.retries += copy.retries;
+    totalOps.errors += copy.errors;
+  }
+  const requests = Object.assign(perOp, { total: totalOps });
+
+  const wallSeconds = Number.isFinite(input.wallSeconds) && input.wallSeconds > 0 ? input.wallSeconds : 0;
+  const price = input.pricePerSecond;
+
+  return {
+    rows: { total, byStatus, completed, notCompleted: total - completed, attempts, resubmitted, expired, lost },
+    latencyMs: {
+      delay: summarize(delay.values()),
+      execution: summarize(execution.values()),
+      endToEnd: summarize(endToEnd.values()),
+    },
+    timingsMissing,
+    wallSeconds,
+    throughputPerMinute: wallSeconds > 0 ? (completed * 60) / wallSeconds : 0,
+    billedSeconds: billed,
+    billedSecondsNote: BILLED_SECONDS_NOTE,
+    estimatedCostUsd: isNum(price) ? round6(billed * price) : null,
+    requests,
+  };
+}

@@ -1,0 +1,130 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { HttpError, NetworkError, RunpodBatchError } from '../errors.js';
+import type { HealthResponse, RunResponse, StatusResponse } from './types.js';
+import { parseRetryAfter } from '../engine/backoff.js';
+import { redact } from './redact.js';
+
+export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'cancel' | 'retry' | 'purge-queue' | 'health';
+
+export interface ClientOptions {
+  /** e.g. https://api.runpod.ai/v2, or http://localhost:8000 for runpod-python's local test server. */
+  baseUrl: string;
+  /** Endpoint id. null/undefined: the base URL is the endpoint itself (local test server). */
+  endpointId?: string | null;
+  /** Sent as `Authorization: Bearer <key>`; never logged. */
+  apiKey?: string | null;
+  /** undici dispatcher; one keep-alive Agent is made when absent. */
+  dispatcher?: Dispatcher;
+  /** Time to wait for an answer (headers and body) on short operations. @default 30_000 */
+  timeoutMs?: number;
+  /** Most connections to the API at once. @default 128 */
+  connections?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** No client-side timeout: the call may legitimately take as long as a handler runs (local test server). */
+  noTimeout?: boolean;
+}
+
+export interface RunpodClient {
+  readonly baseUrl: string;
+  run(bodyJson: string, opts?: CallOptions): Promise<RunResponse>;
+  status(jobId: string, opts?: CallOptions): Promise<StatusResponse>;
+  cancel(jobId: string, opts?: CallOptions): Promise<StatusResponse>;
+  retry(jobId: string, opts?: CallOptions): Promise<RunResponse>;
+  health(opts?: CallOptions): Promise<HealthResponse>;
+  /** 'GET' until a server answers 405 to a GET /status, then 'POST' (runpod-python's local test server). */
+  readonly statusMethod: 'GET' | 'POST';
+  close(): Promise<void>;
+}
+
+/** A client over undici for one endpoint. Each call is one HTTP request: retrying is the scheduler's business. */
+export function createClient(opts: ClientOptions): RunpodClient {
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const root = opts.endpointId ? `${base}/${encodeURIComponent(opts.endpointId)}` : base;
+  const ownDispatcher = opts.dispatcher
+    ? undefined
+    : new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
+  const dispatcher = opts.dispatcher ?? ownDispatcher!;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const secret = opts.apiKey ?? null;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (secret) headers.authorization = `Bearer ${secret}`;
+  let statusMethod: 'GET' | 'POST' = 'GET';
+
+  async function call<T>(op: Op, method: 'GET' | 'POST', path: string, body: string | undefined, co: CallOptions = {}): Promise<T> {
+    const url = root + path;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method,
+        headers,
+        body,
+        dispatcher,
+        signal: co.signal,
+        headersTimeout: co.noTimeout ? 0 : timeoutMs,
+        bodyTimeout: co.noTimeout ? 0 : timeoutMs,
+      });
+    } catch (err) {
+      if (co.signal?.aborted) throw abortError(err);
+      throw new NetworkError(op, method, url, scrub(err, secret));
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      if (co.signal?.aborted) throw abortError(err);
+      throw new NetworkError(op, method, url, scrub(err, secret));
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw new HttpError(op, method, url, res.statusCode, redact(text, secret), parseRetryAfter(res.headers['retry-after'], Date.now()));
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // A 2xx that is not JSON (a proxy's HTML page, a cut body): treat like a 502, retryable.
+      throw new HttpError(op, method, url, 502, `invalid JSON in a ${res.statusCode} answer: ${redact(text.slice(0, 200), secret)}`);
+    }
+  }
+
+  return {
+    baseUrl: root,
+    get statusMethod() {
+      return statusMethod;
+    },
+    run: (bodyJson, co) => call<RunResponse>('run', 'POST', '/run', bodyJson, co),
+    async status(jobId, co) {
+      const path = `/status/${encodeURIComponent(jobId)}`;
+      if (statusMethod === 'GET') {
+        try {
+          return await call<StatusResponse>('status', 'GET', path, undefined, co);
+        } catch (err) {
+          // runpod-python's local test server serves status by POST only and answers 405 to GET.
+          if (!(err instanceof HttpError && err.status === 405)) throw err;
+          statusMethod = 'POST';
+        }
+      }
+      return call<StatusResponse>('status', 'POST', path, undefined, co);
+    },
+    cancel: (jobId, co) => call<StatusResponse>('cancel', 'POST', `/cancel/${encodeURIComponent(jobId)}`, undefined, co),
+    retry: (jobId, co) => call<RunResponse>('retry', 'POST', `/retry/${encodeURIComponent(jobId)}`, undefined, co),
+    health: (co) => call<HealthResponse>('health', 'GET', '/health', undefined, co),
+    async close() {
+      if (ownDispatcher) await ownDispatcher.close();
+    },
+  };
+}
+
+function abortError(cause: unknown): RunpodBatchError {
+  return new RunpodBatchError('RPB_ABORTED', 'aborted', { cause });
+}
+
+/** Network errors may carry request options in their properties; keep only name, code and a redacted message. */
+function scrub(err: unknown, secret: string | null): Error {
+  if (!(err instanceof Error)) return new Error(redact(String(err), secret));
+  const clean = new Error(redact(err.message, secret));
+  clean.name = err.name;
+  (clean as { code?: string }).code = (err as { code?: string }).code;
+  return clean;
+}

@@ -1,0 +1,41 @@
+/** Wire types of the RunPod Serverless API (see shared RUNPOD_API.md). */
+
+export type JobStatus = 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** Body of POST /run and /runsync. */
+export interface RunRequestBody {
+  input: unknown;
+  webhook?: string;
+  policy?: Record<string, unknown>;
+  s3Config?: Record<string, unknown>;
+}
+
+/** Answer of /run: `{"id": "…", "status": "IN_QUEUE"}`. */
+export interface RunResponse {
+  id: string;
+  status: JobStatus | string;
+}
+
+/** Answer of /status/{id}, /status-sync/{id} and a finished /runsync. */
+export interface StatusResponse {
+  id: string;
+  status: JobStatus | string;
+  /** ms waiting for a worker, cold start included. Absent on runpod-python's local test server. */
+  delayTime?: number;
+  /** ms the worker spent on the job. Absent on runpod-python's local test server. */
+  executionTime?: number;
+  workerId?: string;
+  output?: unknown;
+  error?: unknown;
+}
+
+export interface HealthResponse {
+  jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number };
+  workers: { idle: number; running: number; [k: string]: number };
+}

@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+import { StateError } from '../errors.js';
+
+/** Marks a state file as ours, so a foreign SQLite file is refused instead of written into. */
+export const APP_ID = 'runpod-batch';
+export const SCHEMA_VERSION = 1;
+
+/**
+ * Row states. PENDING: no job on RunPod (new, or to run again). SUBMITTED: a job id is known and not yet terminal.
+ * The rest are RunPod's terminal states, final for the row.
+ */
+export type RowState = 'PENDING' | 'SUBMITTED' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
+const V1 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE rows (
+  key            TEXT PRIMARY KEY,
+  id_json        TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  line           INTEGER NOT NULL,
+  gen            INTEGER NOT NULL,
+  hash           TEXT NOT NULL,
+  body           TEXT NOT NULL,
+  state          TEXT NOT NULL DEFAULT 'PENDING',
+  job_id         TEXT,
+  job_status     TEXT,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  failures       INTEGER NOT NULL DEFAULT 0,
+  lost           INTEGER NOT NULL DEFAULT 0,
+  expired        INTEGER NOT NULL DEFAULT 0,
+  submitted_at   INTEGER,
+  finished_at    INTEGER,
+  delay_time     INTEGER,
+  execution_time INTEGER,
+  e2e_ms         INTEGER,
+  output         TEXT,
+  error          TEXT,
+  error_code     TEXT
+);
+CREATE INDEX rows_gen_seq ON rows (gen, seq);
+CREATE INDEX rows_state ON rows (state, gen, seq);
+CREATE TABLE jobs (
+  job_id         TEXT PRIMARY KEY,
+  row_key        TEXT NOT NULL,
+  attempt        INTEGER NOT NULL,
+  submitted_at   INTEGER NOT NULL,
+  finished_at    INTEGER,
+  status         TEXT NOT NULL,
+  delay_time     INTEGER,
+  execution_time INTEGER
+);
+CREATE TABLE ops (
+  op           TEXT PRIMARY KEY,
+  requests     INTEGER NOT NULL DEFAULT 0,
+  rate_limited INTEGER NOT NULL DEFAULT 0,
+  retries      INTEGER NOT NULL DEFAULT 0,
+  errors       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE runs (
+  id         INTEGER PRIMARY KEY,
+  started_at INTEGER NOT NULL,
+  ended_at   INTEGER,
+  exit_code  INTEGER,
+  submitted  INTEGER NOT NULL DEFAULT 0
+);
+`;
+
+/** Creates or checks the schema (PRAGMA user_version); refuses files that are not ours or from a newer version. */
+export function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
+  if (version === 0) {
+    if (tables.length > 0) throw new StateError(`${path} is an SQLite file of another program (not a runpod-batch state file); use another --out`);
+    db.transaction(() => {
+      db.exec(V1);
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('app', ?)`).run(JSON.stringify(APP_ID));
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    return;
+  }
+  const app = tables.some((t) => t.name === 'meta')
+    ? (db.prepare(`SELECT value FROM meta WHERE key = 'app'`).get() as { value: string } | undefined)
+    : undefined;
+  if (!app || app.value !== JSON.stringify(APP_ID)) {
+    throw new StateError(`${path} is not a runpod-batch state file; use another --out`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new StateError(`${path} was written by a newer runpod-batch (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade`);
+  }
+}

@@ -1,0 +1,386 @@
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateError } from '../errors.js';
+import type { InputRow } from '../input/types.js';
+import { migrate, type RowState } from './schema.js';
+
+export type { RowState } from './schema.js';
+
+/** A row the scheduler may submit or follow. */
+export interface WorkRow {
+  key: string;
+  seq: number;
+  bodyJson: string;
+  attempts: number;
+  failures: number;
+  jobId: string | null;
+  submittedAt: number | null;
+}
+
+/** A row as the writers and reports see it. */
+export interface StoredRow {
+  key: string;
+  idJson: string;
+  seq: number;
+  line: number;
+  body: string;
+  state: RowState;
+  jobId: string | null;
+  jobStatus: string | null;
+  attempts: number;
+  failures: number;
+  lost: number;
+  expired: number;
+  submittedAt: number | null;
+  finishedAt: number | null;
+  delayTime: number | null;
+  executionTime: number | null;
+  e2eMs: number | null;
+  output: string | null;
+  error: string | null;
+  errorCode: string | null;
+}
+
+export interface StoredJob {
+  jobId: string;
+  rowKey: string;
+  attempt: number;
+  submittedAt: number;
+  finishedAt: number | null;
+  status: string;
+  delayTime: number | null;
+  executionTime: number | null;
+}
+
+export interface Terminal {
+  key: string;
+  jobId: string;
+  status: string;
+  finishedAt: number;
+  e2eMs: number;
+  delayTime: number | null;
+  executionTime: number | null;
+  /** JSON text of the output, when COMPLETED with one. */
+  output: string | null;
+  error: string | null;
+}
+
+export type IngestOutcome = 'new' | 'changed' | 'same' | 'duplicate';
+
+export interface OpDelta {
+  requests?: number;
+  rateLimited?: number;
+  retries?: number;
+  errors?: number;
+}
+
+const STATE_FILE = 'state.sqlite';
+
+/**
+ * The SQLite checkpoint: the single source of truth of a batch. WAL with synchronous=NORMAL: a commit survives a
+ * process kill (it is in the WAL file) without an fsync per row. Statements are prepared once.
+ */
+export class Store {
+  readonly path: string;
+  readonly db: Database.Database;
+  private readonly st;
+  private pendingTerminals: Terminal[] = [];
+  private flushScheduled = false;
+  private readonly flushTerminals: (batch: Terminal[]) => void;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+    this.st = {
+      getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
+      setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      lookup: db.prepare(`SELECT hash, gen FROM rows WHERE key = ?`),
+      lineOf: db.prepare(`SELECT line FROM rows WHERE key = ?`).pluck(),
+      olderThan: db.prepare(`SELECT count(*) FROM rows WHERE gen < ?`).pluck(),
+      insertRow: db.prepare(
+        `INSERT INTO rows (key, id_json, seq, line, gen, hash, body) VALUES (@key, @idJson, @seq, @line, @gen, @hash, @body)`,
+      ),
+      touchRow: db.prepare(`UPDATE rows SET seq = @seq, line = @line, gen = @gen, id_json = @idJson WHERE key = @key`),
+      resetRow: db.prepare(
+        `UPDATE rows SET id_json = @idJson, seq = @seq, line = @line, gen = @gen, hash = @hash, body = @body, state = 'PENDING',
+           job_id = NULL, job_status = NULL, attempts = 0, failures = 0, lost = 0, expired = 0, submitted_at = NULL,
+           finished_at = NULL, delay_time = NULL, execution_time = NULL, e2e_ms = NULL, output = NULL, error = NULL,
+           error_code = NULL
+         WHERE key = @key`,
+      ),
+      pendingPage: db.prepare(
+        `SELECT key, seq, body AS bodyJson, attempts, failures, job_id AS jobId, submitted_at AS submittedAt
+           FROM rows WHERE state = 'PENDING' AND gen = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      submitted: db.prepare(
+        `SELECT key, seq, body AS bodyJson, attempts, failures, job_id AS jobId, submitted_at AS submittedAt
+           FROM rows WHERE state = 'SUBMITTED' AND gen = ? ORDER BY seq`,
+      ),
+      markSubmitted: db.prepare(
+        `UPDATE rows SET state = 'SUBMITTED', job_id = @jobId, job_status = @status, attempts = @attempt,
+           submitted_at = @submittedAt WHERE key = @key`,
+      ),
+      insertJob: db.prepare(
+        `INSERT OR REPLACE INTO jobs (job_id, row_key, attempt, submitted_at, status) VALUES (@jobId, @key, @attempt, @submittedAt, @status)`,
+      ),
+      terminalRow: db.prepare(
+        `UPDATE rows SET state = @status, job_status = @status, finished_at = @finishedAt, e2e_ms = @e2eMs,
+           delay_time = @delayTime, execution_time = @executionTime, output = @output, error = @error, error_code = NULL
+         WHERE key = @key AND job_id = @jobId`,
+      ),
+      terminalJob: db.prepare(
+        `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime
+         WHERE job_id = @jobId`,
+      ),
+      requeue: db.prepare(
+        `UPDATE rows SET state = 'PENDING', job_id = NULL, job_status = NULL, lost = lost + @lost, expired = expired + @expired,
+           failures = failures + @failed, error = COALESCE(@error, error), error_code = COALESCE(@code, error_code),
+           delay_time = @delayTime, execution_time = @executionTime
+         WHERE key = @key AND job_id = @jobId`,
+      ),
+      jobStatus: db.prepare(
+        `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = COALESCE(@delayTime, delay_time),
+           execution_time = COALESCE(@executionTime, execution_time) WHERE job_id = @jobId`,
+      ),
+      rowFailed: db.prepare(
+        `UPDATE rows SET state = @status, job_id = NULL, job_status = NULL, error = @error, error_code = @code,
+           finished_at = @finishedAt WHERE key = @key`,
+      ),
+      counts: db.prepare(`SELECT state, count(*) AS n FROM rows WHERE gen = ? GROUP BY state`),
+      allRows: db.prepare(
+        `SELECT key, id_json AS idJson, seq, line, body, state, job_id AS jobId, job_status AS jobStatus, attempts, failures,
+           lost, expired, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
+           execution_time AS executionTime, e2e_ms AS e2eMs, output, error, error_code AS errorCode
+         FROM rows WHERE gen = ? ORDER BY seq`,
+      ),
+      allJobs: db.prepare(
+        `SELECT job_id AS jobId, row_key AS rowKey, attempt, submitted_at AS submittedAt, finished_at AS finishedAt, status,
+           delay_time AS delayTime, execution_time AS executionTime FROM jobs`,
+      ),
+      addOp: db.prepare(
+        `INSERT INTO ops (op, requests, rate_limited, retries, errors) VALUES (@op, @requests, @rateLimited, @retries, @errors)
+         ON CONFLICT (op) DO UPDATE SET requests = requests + excluded.requests, rate_limited = rate_limited + excluded.rate_limited,
+           retries = retries + excluded.retries, errors = errors + excluded.errors`,
+      ),
+      ops: db.prepare(`SELECT op, requests, rate_limited AS rateLimited, retries, errors FROM ops`),
+      startRun: db.prepare(`INSERT INTO runs (started_at) VALUES (?)`),
+      heartbeat: db.prepare(`UPDATE runs SET ended_at = ? WHERE id = ?`),
+      endRun: db.prepare(`UPDATE runs SET ended_at = ?, exit_code = ?, submitted = ? WHERE id = ?`),
+      wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
+    };
+    this.flushTerminals = db.transaction((batch: Terminal[]) => {
+      for (const t of batch) {
+        this.st.terminalRow.run(t);
+        this.st.terminalJob.run(t);
+      }
+    });
+  }
+
+  /** Opens (or creates) `<dir>/state.sqlite`. Files are created with mode 0600: they hold inputs and outputs. */
+  static open(dir: string, opts: { readonly?: boolean } = {}): Store {
+    const path = join(dir, STATE_FILE);
+    try {
+      if (!opts.readonly) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        closeSync(openSync(path, 'a', 0o600));
+      }
+      const db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('busy_timeout = 5000');
+      if (!opts.readonly) migrate(db, path);
+      return new Store(path, db);
+    } catch (err) {
+      if (err instanceof StateError) throw err;
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+        throw new StateError(`${path} is corrupt or not an SQLite file (${code}); move it away or use another --out`, { cause: err });
+      }
+      throw new StateError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  getMeta<T>(key: string): T | undefined {
+    const v = this.st.getMeta.get(key) as string | undefined;
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.st.setMeta.run(key, JSON.stringify(value));
+  }
+
+  /** Starts an ingest of generation `gen`; call inside `begin()`/`commit()`. Returns how the row relates to the state. */
+  ingestRow(row: InputRow, gen: number): IngestOutcome {
+    const prev = this.st.lookup.get(row.key) as { hash: string; gen: number } | undefined;
+    const params = { key: row.key, idJson: JSON.stringify(row.id), seq: row.seq, line: row.line, gen, hash: row.hash, body: row.bodyJson };
+    if (!prev) {
+      this.st.insertRow.run(params);
+      return 'new';
+    }
+    if (prev.gen === gen) return 'duplicate';
+    if (prev.hash === row.hash) {
+      this.st.touchRow.run(params);
+      return 'same';
+    }
+    this.st.resetRow.run(params);
+    return 'changed';
+  }
+
+  /** Line of the row with this key in the input being ingested (for duplicate-id messages). */
+  lineOf(key: string): number {
+    return this.st.lineOf.get(key) as number;
+  }
+
+  /** Rows not seen in the input since generation `gen` (edited out of the file). */
+  countOlderThan(gen: number): number {
+    return this.st.olderThan.get(gen) as number;
+  }
+
+  begin(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+  }
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /** PENDING rows of generation `gen` after `afterSeq`, in input order. */
+  pendingPage(gen: number, afterSeq: number, limit: number): WorkRow[] {
+    return this.st.pendingPage.all(gen, afterSeq, limit) as WorkRow[];
+  }
+
+  /** Rows that hold a job id not yet seen terminal: to be followed, never resubmitted. */
+  submittedRows(gen: number): WorkRow[] {
+    return this.st.submitted.all(gen) as WorkRow[];
+  }
+
+  /** Commits a job id at once (before anything else happens): the heart of "never paid for twice". */
+  markSubmitted(key: string, jobId: string, attempt: number, submittedAt: number, status: string): void {
+    this.flush();
+    const p = { key, jobId, attempt, submittedAt, status };
+    this.db.transaction(() => {
+      this.st.markSubmitted.run(p);
+      this.st.insertJob.run(p);
+    })();
+  }
+
+  /**
+   * Records a terminal status. Grouped with others seen in the same turn of the event loop into one transaction:
+   * losing one to a kill costs only a re-poll of a job whose id is already committed.
+   */
+  markTerminal(t: Terminal): void {
+    this.pendingTerminals.push(t);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes any grouped terminal statuses now. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingTerminals.length === 0) return;
+    const batch = this.pendingTerminals;
+    this.pendingTerminals = [];
+    this.flushTerminals(batch);
+  }
+
+  /**
+   * The row's job will not give a result (lost, expired, or FAILED with retries left): the row goes back to PENDING.
+   * `reason` says which counter grows.
+   */
+  requeue(
+    key: string,
+    jobId: string,
+    reason: 'lost' | 'expired' | 'failed',
+    at: number,
+    detail: { status: string; error?: string | null; code?: string | null; delayTime?: number | null; executionTime?: number | null },
+  ): void {
+    this.flush();
+    const p = {
+      key,
+      jobId,
+      lost: reason === 'lost' ? 1 : 0,
+      expired: reason === 'expired' ? 1 : 0,
+      failed: reason === 'failed' ? 1 : 0,
+      error: detail.error ?? null,
+      code: detail.code ?? null,
+      delayTime: detail.delayTime ?? null,
+      executionTime: detail.executionTime ?? null,
+      status: detail.status,
+      finishedAt: at,
+    };
+    this.db.transaction(() => {
+      this.st.requeue.run(p);
+      this.st.jobStatus.run(p);
+    })();
+  }
+
+  /** A row that fails without a job (e.g. the server refused its body with 422). */
+  failRow(key: string, status: RowState, error: string, code: string, at: number): void {
+    this.flush();
+    this.st.rowFailed.run({ key, status, error, code, finishedAt: at });
+  }
+
+  counts(gen: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.st.counts.all(gen) as { state: string; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  rows(gen: number): IterableIterator<StoredRow> {
+    return this.st.allRows.iterate(gen) as IterableIterator<StoredRow>;
+  }
+
+  jobs(): IterableIterator<StoredJob> {
+    return this.st.allJobs.iterate() as IterableIterator<StoredJob>;
+  }
+
+  addOps(deltas: Record<string, OpDelta>): void {
+    this.db.transaction(() => {
+      for (const [op, d] of Object.entries(deltas)) {
+        this.st.addOp.run({ op, requests: d.requests ?? 0, rateLimited: d.rateLimited ?? 0, retries: d.retries ?? 0, errors: d.errors ?? 0 });
+      }
+    })();
+  }
+
+  ops(): Record<string, Required<OpDelta>> {
+    const out: Record<string, Required<OpDelta>> = {};
+    for (const r of this.st.ops.all() as ({ op: string } & Required<OpDelta>)[]) {
+      out[r.op] = { requests: r.requests, rateLimited: r.rateLimited, retries: r.retries, errors: r.errors };
+    }
+    return out;
+  }
+
+  startRun(at: number): number {
+    return Number(this.st.startRun.run(at).lastInsertRowid);
+  }
+
+  /** Keeps the run's end time current, so a run killed with -9 still counts in wall time. */
+  heartbeat(id: number, at: number): void {
+    this.st.heartbeat.run(at, id);
+  }
+
+  endRun(id: number, at: number, exitCode: number, submitted: number): void {
+    this.flush();
+    this.st.endRun.run(at, exitCode, submitted, id);
+  }
+
+  /** Seconds spent in runs so far (sum over runs). */
+  wallSeconds(): number {
+    return (this.st.wall.get() as number) / 1000;
+  }
+
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      if (this.db.open) this.db.close();
+    }
+  }
+}
