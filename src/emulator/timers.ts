@@ -1,7 +1,8 @@
 /**
  * Every timer the emulator starts goes through here, so close() can clear them all: a forgotten timer
- * would keep a test process alive or fire into a closed server. Timers are unref'd (the listening
- * server is what keeps a process alive), and close() still clears them.
+ * would keep a test process alive or fire into a closed server. Work timers (execution, cold start,
+ * long polls, slow answers) stay ref'd like the sockets they serve — so a test proves close() cleared
+ * them by the process exiting; only the housekeeping interval is unref'd.
  */
 export type Cancel = () => void;
 
@@ -18,7 +19,6 @@ export class Timers {
         this.immediates.delete(im);
         fn();
       });
-      im.unref();
       this.immediates.add(im);
       return () => {
         clearImmediate(im);
@@ -29,7 +29,6 @@ export class Timers {
       this.timeouts.delete(t);
       fn();
     }, ms);
-    t.unref();
     this.timeouts.add(t);
     return () => {
       clearTimeout(t);

@@ -41,6 +41,8 @@ export interface RunBatchOptions {
   format?: InputFormat;
   /** USD per billed second, for estimatedCostUsd. @default null (cost not estimated) */
   pricePerSecond?: number | null;
+  /** Follow jobs with /status-sync long polls; false: planned /status polls only. @default true */
+  longPoll?: boolean;
   /** Only the first N rows of the input. */
   limit?: number;
   /** Per-request timeout (ms) of short calls. @default 30000 */
@@ -129,7 +131,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const runId = store.startRun(started);
     const scheduler = new Scheduler(
       { client, store, gen: loaded.gen, signal: opts.signal },
-      { concurrency, retries, untimedStatus: !endpoint },
+      { concurrency, retries, untimedStatus: !endpoint, longPoll: endpoint !== null && opts.longPoll !== false },
     );
     const tick = () => {
       store.heartbeat(runId, Date.now());

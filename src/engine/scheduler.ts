@@ -26,6 +26,12 @@ export interface SchedulerOptions {
   retentionMs?: number;
   /** The status call may last as long as the handler runs (runpod-python's local test server): no client timeout. */
   untimedStatus?: boolean;
+  /** Follow jobs with /status-sync long polls (falls back to planned /status polls where not served). @default true */
+  longPoll?: boolean;
+  /** ?wait of a long poll, ms (RunPod accepts 1000–90000). @default 90000 */
+  longPollMs?: number;
+  /** Most long polls open at once; jobs past it get planned short polls (RunPod: 400 concurrent /status). @default 300 */
+  maxLongPolls?: number;
 }
 
 export interface SchedulerDeps {
@@ -108,6 +114,9 @@ export class Scheduler {
   private readonly execWindow = new RecentWindow(128);
   private readonly e2eWindow = new RecentWindow(128);
   private readonly counts = { submitted: 0, completed: 0, failed: 0, requeued: 0 };
+  private longPolls: boolean;
+  private openLongPolls = 0;
+  private readonly lastPollStart = new Map<string, number>();
 
   constructor(deps: SchedulerDeps, opts: SchedulerOptions) {
     this.o = {
@@ -118,8 +127,12 @@ export class Scheduler {
       drainMs: 700,
       retentionMs: 30 * 60_000,
       untimedStatus: false,
+      longPoll: true,
+      longPollMs: 90_000,
+      maxLongPolls: 300,
       ...opts,
     };
+    this.longPolls = this.o.longPoll;
     this.client = deps.client;
     this.store = deps.store;
     this.gen = deps.gen;
@@ -209,7 +222,7 @@ export class Scheduler {
   private async submit(row: Row): Promise<void> {
     this.pendingRuns++;
     try {
-      const res = await this.request('run', (signal) => this.client.run(row.bodyJson, { signal }), this.runAbort.signal);
+      const res = await this.request('run', 'run', (signal) => this.client.run(row.bodyJson, { signal }), this.runAbort.signal);
       const at = this.now();
       row.attempts++;
       // Same tick as the answer: the job id is committed before anything else can happen.
@@ -240,7 +253,7 @@ export class Scheduler {
     row.jobId = jobId;
     const l: Live = { row, jobId, submittedAt, resumed, status: undefined, delayTime: undefined, timer: undefined };
     this.live.set(jobId, l);
-    this.schedulePoll(l, resumed ? 0 : this.pollDelay(l));
+    this.schedulePoll(l, resumed || this.longPolls ? 0 : this.pollDelay(l));
   }
 
   private pollDelay(l: Live): number {
@@ -263,12 +276,10 @@ export class Scheduler {
   private async poll(l: Live): Promise<void> {
     l.timer = undefined;
     let s: StatusResponse;
+    let longPoll = false;
     try {
-      s = await this.request(
-        'status',
-        (signal) => this.client.status(l.jobId, { signal, noTimeout: this.o.untimedStatus }),
-        this.pollAbort.signal,
-      );
+      longPoll = this.longPolls && this.openLongPolls < this.o.maxLongPolls;
+      s = longPoll ? await this.longPoll(l) : await this.shortPoll(l);
     } catch (err) {
       if (this.stopping) return;
       const v = (err as { verdict?: Verdict }).verdict ?? classify('status', err);
@@ -282,10 +293,48 @@ export class Scheduler {
     if (!isTerminal(s.status)) {
       l.status = s.status;
       if (typeof s.delayTime === 'number') l.delayTime = s.delayTime;
-      this.schedulePoll(l, this.pollDelay(l));
+      // A long poll that came back early without news (a server ignoring ?wait) must not become a busy loop.
+      const early = longPoll && this.now() - this.lastPollStart.get(l.jobId)! < this.o.longPollMs / 2;
+      this.schedulePoll(l, longPoll && !early ? 0 : this.pollDelay(l));
       return;
     }
     this.terminal(l, s);
+  }
+
+  private shortPoll(l: Live): Promise<StatusResponse> {
+    return this.request(
+      'status',
+      'status',
+      (signal) => this.client.status(l.jobId, { signal, noTimeout: this.o.untimedStatus }),
+      this.pollAbort.signal,
+    );
+  }
+
+  /**
+   * /status-sync holds the answer until the job ends (or ?wait passes): one call per job and no detection delay.
+   * It is not in RunPod's current docs (runpod-sdk uses it): a 404 is checked with /status, and if /status knows the
+   * job, the endpoint does not serve long polls and the run goes on with planned short polls.
+   */
+  private async longPoll(l: Live): Promise<StatusResponse> {
+    this.openLongPolls++;
+    this.lastPollStart.set(l.jobId, this.now());
+    try {
+      return await this.request(
+        'status',
+        'status-sync',
+        (signal) => this.client.statusSync(l.jobId, this.o.longPollMs, { signal }),
+        this.pollAbort.signal,
+      );
+    } catch (err) {
+      const v = (err as { verdict?: Verdict }).verdict;
+      if (v?.kind !== 'lost') throw err;
+      const s = await this.shortPoll(l);
+      this.longPolls = false;
+      return s;
+    } finally {
+      this.openLongPolls--;
+      this.lastPollStart.delete(l.jobId);
+    }
   }
 
   private terminal(l: Live, s: StatusResponse): void {
@@ -359,8 +408,8 @@ export class Scheduler {
    * One logical request with retries: transient failures back off exponentially with jitter (Retry-After wins);
    * a 429 pauses every request of that operation. Throws with a `verdict` when it will not retry.
    */
-  private async request<T>(op: 'run' | 'status', fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
-    const c = this.count(op);
+  private async request<T>(op: 'run' | 'status', name: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const c = this.count(name);
     const gate = this.gates[op];
     for (let attempt = 1; ; attempt++) {
       try {

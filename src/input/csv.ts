@@ -2,8 +2,10 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { parse, type CsvError, type InfoRecord } from 'csv-parse';
 import { readError } from './format.js';
-import { CHUNK_BYTES, issue, makeRow, type ReadContext, type ReadItem } from './row.js';
+import { issue, makeRow, type ReadContext, type ReadItem } from './row.js';
 
+/** Smaller than the JSONL chunk: a CSV chunk turns into many records at once, and this bounds that burst. */
+const CSV_CHUNK_BYTES = 64 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -152,7 +154,11 @@ export async function* readCsv(ctx: ReadContext): AsyncGenerator<ReadItem> {
     lastEnd = end;
     lastEmpty = info.empty_lines;
     skipLine = 0;
-    if (header === undefined) onHeader(record, start);
+    if (header === undefined) {
+      // Whitespace before the header (e.g. a stray CR or spaces on a line) is a blank line, not a one-column header.
+      if (record.length === 1 && record[0]!.toString('utf8').trim() === '') return null;
+      onHeader(record, start);
+    }
     else onData(record, start, header);
     return null;
   };
@@ -189,7 +195,7 @@ export async function* readCsv(ctx: ReadContext): AsyncGenerator<ReadItem> {
   parser.on('error', (e) => {
     parserError ??= e;
   });
-  const stream = createReadStream(ctx.file, { highWaterMark: CHUNK_BYTES });
+  const stream = createReadStream(ctx.file, { highWaterMark: CSV_CHUNK_BYTES });
   const chunks = stream[Symbol.asyncIterator]();
   let first = true;
   try {

@@ -2,7 +2,10 @@ import { createReadStream } from 'node:fs';
 import type { RunRequestBody } from '../runpod/types.js';
 import { readError } from './format.js';
 import { LineSplitter, type LineProblem } from './lines.js';
-import { CHUNK_BYTES, idProblem, issue, kindOf, makeRow, type ReadContext, type ReadItem } from './row.js';
+import { idProblem, issue, kindOf, makeRow, type ReadContext, type ReadItem } from './row.js';
+
+/** Read chunk size: large chunks cut per-chunk overhead. */
+const CHUNK_BYTES = 256 * 1024;
 
 /** Streams a JSONL file: one row or issue per non-blank line, in order. */
 export async function* readJsonl(ctx: ReadContext): AsyncGenerator<ReadItem> {

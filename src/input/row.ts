@@ -7,8 +7,6 @@ export type ReadItem = { kind: 'row'; row: InputRow } | { kind: 'issue'; issue: 
 
 /** RunPod's /run payload limit. */
 export const DEFAULT_MAX_BODY_BYTES = 10_000_000;
-/** Read chunk size: large chunks cut per-chunk overhead. */
-export const CHUNK_BYTES = 256 * 1024;
 
 /** Per-file reading state shared by the JSONL and CSV readers. */
 export interface ReadContext {

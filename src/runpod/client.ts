@@ -31,6 +31,8 @@ export interface RunpodClient {
   readonly baseUrl: string;
   run(bodyJson: string, opts?: CallOptions): Promise<RunResponse>;
   status(jobId: string, opts?: CallOptions): Promise<StatusResponse>;
+  /** Long poll: answers as soon as the job is terminal, or after `waitMs` with its current status. */
+  statusSync(jobId: string, waitMs: number, opts?: CallOptions): Promise<StatusResponse>;
   cancel(jobId: string, opts?: CallOptions): Promise<StatusResponse>;
   retry(jobId: string, opts?: CallOptions): Promise<RunResponse>;
   health(opts?: CallOptions): Promise<HealthResponse>;
@@ -53,7 +55,14 @@ export function createClient(opts: ClientOptions): RunpodClient {
   if (secret) headers.authorization = `Bearer ${secret}`;
   let statusMethod: 'GET' | 'POST' = 'GET';
 
-  async function call<T>(op: Op, method: 'GET' | 'POST', path: string, body: string | undefined, co: CallOptions = {}): Promise<T> {
+  async function call<T>(
+    op: Op,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    co: CallOptions = {},
+    timeout = timeoutMs,
+  ): Promise<T> {
     const url = root + path;
     let res: Dispatcher.ResponseData;
     try {
@@ -63,8 +72,8 @@ export function createClient(opts: ClientOptions): RunpodClient {
         body,
         dispatcher,
         signal: co.signal,
-        headersTimeout: co.noTimeout ? 0 : timeoutMs,
-        bodyTimeout: co.noTimeout ? 0 : timeoutMs,
+        headersTimeout: co.noTimeout ? 0 : timeout,
+        bodyTimeout: co.noTimeout ? 0 : timeout,
       });
     } catch (err) {
       if (co.signal?.aborted) throw abortError(err);
@@ -107,6 +116,9 @@ export function createClient(opts: ClientOptions): RunpodClient {
       }
       return call<StatusResponse>('status', 'POST', path, undefined, co);
     },
+    statusSync: (jobId, waitMs, co) =>
+      // The server holds the answer up to waitMs: the client timeout starts after that.
+      call<StatusResponse>('status-sync', 'GET', `/status-sync/${encodeURIComponent(jobId)}?wait=${Math.round(waitMs)}`, undefined, co, waitMs + timeoutMs),
     cancel: (jobId, co) => call<StatusResponse>('cancel', 'POST', `/cancel/${encodeURIComponent(jobId)}`, undefined, co),
     retry: (jobId, co) => call<RunResponse>('retry', 'POST', `/retry/${encodeURIComponent(jobId)}`, undefined, co),
     health: (co) => call<HealthResponse>('health', 'GET', '/health', undefined, co),

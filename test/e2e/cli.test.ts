@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { readResults } from '../support/results.js';
+import { runCli, startCli } from '../support/cli.js';
+import { tempDir, writeJsonl } from '../support/tmp.js';
+
+const dir = tempDir();
+let emu: Emulator | undefined;
+afterEach(async () => {
+  await emu?.close();
+  emu = undefined;
+});
+const ENV = { RUNPOD_API_KEY: 'test-key' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the runpod-batch bin', () => {
+  it('--help lists the run flags', async () => {
+    const r = await runCli(['run', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--endpoint', '--out', '--base-url', '--concurrency', '--retries', '--id-field', '--csv-cast', '--price-per-second', '--no-progress', '--limit']) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it('exit 1 and file:line for malformed input, nothing submitted', async () => {
+    emu = await startEmulator();
+    const r = await runCli(
+      ['run', join(import.meta.dirname, '..', '..', 'fixtures', 'bad', 'malformed.jsonl'), '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', join(dir, 'bad')],
+      ENV,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/malformed\.jsonl:\d+: invalid JSON/);
+    expect(emu.stats.requests.run ?? 0).toBe(0);
+  });
+
+  it('exit 1 without an API key, naming the variable', async () => {
+    const input = writeJsonl(dir, 'nokey.jsonl', 2);
+    const r = await runCli(['run', input, '--endpoint', 'e', '--base-url', 'http://127.0.0.1:9/v2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('RUNPOD_API_KEY');
+  });
+
+  it('exit 1 on a bad key, without printing it', async () => {
+    emu = await startEmulator();
+    const input = writeJsonl(dir, 'badkey.jsonl', 5);
+    const r = await runCli(['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--no-progress'], { RUNPOD_API_KEY: 'sk-secret-xyz' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/401/);
+    expect(r.stdout + r.stderr).not.toContain('sk-secret-xyz');
+  });
+
+  it('exit 2 when some rows fail, with the endpoint from RUNPOD_ENDPOINT_ID', async () => {
+    emu = await startEmulator({ handler: (i) => { if ((i as { n: number }).n === 3) throw new Error('bad row'); return 1; } });
+    const input = writeJsonl(dir, 'some-fail.jsonl', 5);
+    const out = join(dir, 'some-fail');
+    const r = await runCli(['run', input, '--base-url', emu.baseUrl, '--out', out, '--retries', '0'], { ...ENV, RUNPOD_ENDPOINT_ID: 'test-endpoint' });
+    expect(r.code).toBe(2);
+    expect(readResults(out).map((x) => x.status)).toEqual(['COMPLETED', 'COMPLETED', 'FAILED', 'COMPLETED', 'COMPLETED']);
+    expect(r.stdout).toContain('results.jsonl');
+  });
+
+  it('SIGKILL mid-run several times, then rerun: every row exactly once; only /run answers lost in a kill ran twice', async () => {
+    emu = await startEmulator({ workers: 8, executionMs: { min: 50, max: 150 } });
+    const rows = 600;
+    const concurrency = 24;
+    const input = writeJsonl(dir, 'kill.jsonl', rows);
+    const out = join(dir, 'kill');
+    const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', String(concurrency), '--no-progress'];
+    const kills = 4;
+    for (let k = 0; k < kills; k++) {
+      const { child, done } = startCli(args, ENV);
+      await sleep(700 + k * 350);
+      child.kill('SIGKILL');
+      const r = await done;
+      expect(r.signal).toBe('SIGKILL');
+    }
+    // The kills landed mid-run: work was left for the last run.
+    const before = new Database(join(out, 'state.sqlite'), { readonly: true });
+    const completedBefore = (before.prepare(`SELECT count(*) AS n FROM rows WHERE state = 'COMPLETED'`).get() as { n: number }).n;
+    before.close();
+    expect(completedBefore).toBeGreaterThan(0);
+    expect(completedBefore).toBeLessThan(rows);
+    const r = await runCli(args, ENV);
+    expect(r.code, r.stderr).toBe(0);
+    const res = readResults(out);
+    expect(res).toHaveLength(rows);
+    expect(new Set(res.map((x) => x.id)).size).toBe(rows);
+    expect(res.every((x) => x.status === 'COMPLETED')).toBe(true);
+    expect(res.every((x) => JSON.stringify(x.output) === JSON.stringify({ echo: x.input }))).toBe(true);
+    // The state knows one job per row: no row was submitted twice knowingly.
+    const db = new Database(join(out, 'state.sqlite'), { readonly: true });
+    const known = db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number };
+    db.close();
+    expect(known.n).toBe(rows);
+    // Jobs the emulator made that the state never heard of: /run answers lost in a kill, at most those in flight.
+    const unknown = emu.stats.jobsCreated - rows;
+    expect(unknown).toBeGreaterThanOrEqual(0);
+    expect(unknown).toBeLessThanOrEqual(kills * concurrency);
+    let twice = 0;
+    for (const c of emu.stats.submissionsByInput.values()) if (c > 1) twice += c - 1;
+    expect(twice).toBe(unknown);
+  });
+
+  it('SIGINT stops admitting, saves state, exits 130; the rerun finishes without resubmitting', async () => {
+    emu = await startEmulator({ workers: 4, executionMs: 100 });
+    const rows = 200;
+    const input = writeJsonl(dir, 'int.jsonl', rows);
+    const out = join(dir, 'int');
+    const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', '8', '--no-progress'];
+    const { child, done } = startCli(args, ENV);
+    await sleep(1500);
+    const t = Date.now();
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(Date.now() - t).toBeLessThan(1500);
+    const partial = readResults(out);
+    expect(partial).toHaveLength(rows);
+    const createdAtInterrupt = emu.stats.jobsCreated;
+    expect(createdAtInterrupt).toBeLessThan(rows);
+    const r2 = await runCli(args, ENV);
+    expect(r2.code).toBe(0);
+    expect(emu.stats.jobsCreated).toBe(rows);
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(rows);
+  });
+});
