@@ -158,8 +158,9 @@ export async function* readCsv(ctx: ReadContext): AsyncGenerator<ReadItem> {
       // Whitespace before the header (e.g. a stray CR or spaces on a line) is a blank line, not a one-column header.
       if (record.length === 1 && record[0]!.toString('utf8').trim() === '') return null;
       onHeader(record, start);
+    } else {
+      onData(record, start, header);
     }
-    else onData(record, start, header);
     return null;
   };
 

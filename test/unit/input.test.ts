@@ -518,6 +518,13 @@ describe('CSV problems', () => {
     expect(rows.map((r) => [r.key, r.line])).toEqual([['d', 3]]);
   });
 
+  it('text after a closing quote is one issue (the open quote runs to the end of the file)', async () => {
+    const { rows, issues } = await read(tmpFile('csv', 'id,x\na,1\nb,"2"x\nc,3\n'));
+    expect(issues.map((i) => i.line)).toEqual([3]);
+    expect(issues[0]!.message).toMatch(/^a closing quote must be followed by a comma or a line end/);
+    expect(rows.map((r) => r.key)).toEqual(['a']);
+  });
+
   it.each([
     ['header-only.csv', 'id,prompt\n', [[1, /^no data rows/]]],
     ['header-only, no line end', 'id,prompt', [[1, /^no data rows/]]],
