@@ -134,7 +134,16 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       { concurrency, retries, untimedStatus: !endpoint, longPoll: endpoint !== null && opts.longPoll !== false },
     );
     const tick = () => {
-      store.heartbeat(runId, Date.now());
+      const t = Date.now();
+      store.heartbeat(runId, t);
+      const p = scheduler.progress();
+      let rateLimited = 0;
+      let retries = 0;
+      for (const c of Object.values(scheduler.ops)) {
+        rateLimited += c.rateLimited;
+        retries += c.retries;
+      }
+      store.addSample({ runId, t, inFlight: p.inFlight, submitted: p.submitted, completed: p.completed, failed: p.failed, rateLimited, retries });
       if (opts.onProgress) opts.onProgress(progressOf(store, loaded.gen, scheduler.progress(), Date.now() - started));
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);
@@ -163,7 +172,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       outcome.kind === 'fatal'
         ? outcome.error.message
         : outcome.kind === 'gave-up'
-          ? `gave up: ${outcome.reason}; rerun the same command to resume`
+          ? `stopped: ${outcome.reason}; rerun the same command to resume`
           : outcome.kind === 'interrupted'
             ? 'interrupted: state saved; rerun the same command to resume (jobs in flight keep running on RunPod and are picked up)'
             : undefined;

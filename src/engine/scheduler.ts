@@ -8,6 +8,8 @@ import { classify, type Verdict } from './classify.js';
 import { OpGate } from './op-gate.js';
 import { DEFAULT_POLL_POLICY, nextPollDelay, RecentWindow, type PollPolicy } from './poll-plan.js';
 import { sleep } from './sleep.js';
+import { DEFAULT_RATE_POLICY, RateController, type RatePolicy } from './rate-controller.js';
+import { DEFAULT_HEALTH_POLICY, HealthMonitor, type HealthPolicy } from './health.js';
 
 export interface SchedulerOptions {
   /** Most jobs in flight (submitted, not yet seen terminal). */
@@ -32,6 +34,10 @@ export interface SchedulerOptions {
   longPollMs?: number;
   /** Most long polls open at once; jobs past it get planned short polls (RunPod: 400 concurrent /status). @default 300 */
   maxLongPolls?: number;
+  /** Pacing after 429s. */
+  rate?: RatePolicy;
+  /** When to stop a batch whose endpoint looks broken (crash loop, sustained failures). */
+  health?: HealthPolicy;
 }
 
 export interface SchedulerDeps {
@@ -115,6 +121,11 @@ export class Scheduler {
   private readonly e2eWindow = new RecentWindow(128);
   private readonly counts = { submitted: 0, completed: 0, failed: 0, requeued: 0 };
   private longPolls: boolean;
+  /** Some request has succeeded (the key and endpoint work). */
+  private confirmed = false;
+  private probe: { done: Promise<void>; release: () => void } | undefined;
+  private readonly pace: Record<'run' | 'status', RateController>;
+  private readonly health: HealthMonitor;
   private openLongPolls = 0;
   private readonly lastPollStart = new Map<string, number>();
 
@@ -130,6 +141,8 @@ export class Scheduler {
       longPoll: true,
       longPollMs: 90_000,
       maxLongPolls: 300,
+      rate: DEFAULT_RATE_POLICY,
+      health: DEFAULT_HEALTH_POLICY,
       ...opts,
     };
     this.longPolls = this.o.longPoll;
@@ -141,6 +154,8 @@ export class Scheduler {
     // Every request in flight listens on these two signals.
     setMaxListeners(0, this.pollAbort.signal, this.runAbort.signal);
     this.gates = { run: new OpGate(this.now, this.random), status: new OpGate(this.now, this.random) };
+    this.pace = { run: new RateController(this.now, this.o.rate), status: new RateController(this.now, this.o.rate) };
+    this.health = new HealthMonitor(this.o.health);
     deps.signal?.addEventListener('abort', () => this.stop({ kind: 'interrupted' }), { once: true });
     if (deps.signal?.aborted) this.stopping = true;
   }
@@ -239,6 +254,7 @@ export class Scheduler {
       if (v.kind === 'bad-row') {
         this.store.failRow(row.key, 'FAILED', v.message, 'RPB_BAD_REQUEST', this.now());
         this.counts.failed++;
+        this.rowEnded(false);
       } else if (v.kind !== 'aborted') {
         this.fail(err, v);
       }
@@ -347,6 +363,8 @@ export class Scheduler {
       if (executionTime !== null) this.execWindow.push(executionTime);
       if (!l.resumed) this.e2eWindow.push(at - l.submittedAt);
     }
+    const sick = this.health.job(s.status, error);
+    if (sick) this.stop({ kind: 'gave-up', reason: sick });
     if ((s.status === 'FAILED' || s.status === 'TIMED_OUT') && l.row.failures < this.o.retries) {
       l.row.failures++;
       this.store.requeue(l.row.key, l.jobId, 'failed', at, { status: s.status, error, delayTime, executionTime });
@@ -365,6 +383,7 @@ export class Scheduler {
       });
       if (s.status === 'COMPLETED') this.counts.completed++;
       else this.counts.failed++;
+      this.rowEnded(s.status === 'COMPLETED');
     }
     this.inflight--;
     this.fill();
@@ -381,6 +400,7 @@ export class Scheduler {
       this.store.requeue(l.row.key, l.jobId, reason, at, { status: reason.toUpperCase() });
       this.store.failRow(l.row.key, 'FAILED', `job ${reason} ${l.row.reruns} times (404 on /status)`, 'RPB_LOST', at);
       this.counts.failed++;
+      this.rowEnded(false);
     } else {
       this.store.requeue(l.row.key, l.jobId, reason, at, { status: reason.toUpperCase() });
       this.requeue(l.row);
@@ -390,11 +410,16 @@ export class Scheduler {
     this.checkDone();
   }
 
+  private rowEnded(completed: boolean): void {
+    const sick = this.health.row(completed);
+    if (sick) this.stop({ kind: 'gave-up', reason: sick });
+  }
+
   private fail(err: unknown, v: Verdict): void {
     if (v.kind === 'fatal') {
       this.stop({ kind: 'fatal', error: new RunpodBatchError(v.code, v.message, { cause: err }) });
     } else if (v.kind === 'retry') {
-      this.stop({ kind: 'gave-up', reason: `${this.o.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}` });
+      this.stop({ kind: 'gave-up', reason: `gave up after ${this.o.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}` });
     } else {
       this.stop({ kind: 'fatal', error: new RunpodBatchError('RPB_HTTP', err instanceof Error ? err.message : String(err)) });
     }
@@ -406,42 +431,68 @@ export class Scheduler {
 
   /**
    * One logical request with retries: transient failures back off exponentially with jitter (Retry-After wins);
-   * a 429 pauses every request of that operation. Throws with a `verdict` when it will not retry.
+   * a 429 pauses every request of that operation and lowers its pace (rate-controller.ts). Until one request has
+   * succeeded, requests go one at a time: a bad key or endpoint costs one request, not `concurrency` of them.
+   * Throws with a `verdict` when it will not retry.
    */
   private async request<T>(op: 'run' | 'status', name: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
     const c = this.count(name);
     const gate = this.gates[op];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await gate.ready(signal);
-      } catch (err) {
-        throw Object.assign(err as Error, { verdict: { kind: 'aborted' } satisfies Verdict });
-      }
-      c.requests++;
-      try {
-        const out = await fn(signal);
-        this.consecutiveFailures = 0;
-        this.strikes[op] = 0;
-        return out;
-      } catch (err) {
-        const v = signal.aborted ? ({ kind: 'aborted' } as const) : classify(op, err);
-        if (v.kind !== 'retry') {
-          if (v.kind !== 'aborted' && v.kind !== 'lost') c.errors++;
-          throw Object.assign(err as Error, { verdict: v });
-        }
-        c.errors++;
-        c.retries++;
-        if (v.rateLimited) {
-          c.rateLimited++;
-          gate.pause(backoffDelay(++this.strikes[op], v.retryAfterMs, this.o.backoff, this.random), `429 on /${op}`);
-          continue;
-        }
-        if (++this.consecutiveFailures >= this.o.maxConsecutiveFailures) throw Object.assign(err as Error, { verdict: v });
+    const pace = this.pace[op];
+    const aborted = (err: unknown) => Object.assign(err as Error, { verdict: { kind: 'aborted' } satisfies Verdict });
+    let probe = false;
+    while (!this.confirmed && this.probe) await this.probe.done;
+    if (signal.aborted) throw aborted(new RunpodBatchError('RPB_ABORTED', 'aborted'));
+    if (!this.confirmed) {
+      let release!: () => void;
+      this.probe = { done: new Promise<void>((r) => (release = r)), release };
+      probe = true;
+    }
+    try {
+      for (let attempt = 1; ; attempt++) {
         try {
-          await sleep(backoffDelay(attempt, v.retryAfterMs, this.o.backoff, this.random), signal);
-        } catch (e) {
-          throw Object.assign(e as Error, { verdict: { kind: 'aborted' } satisfies Verdict });
+          await gate.ready(signal);
+          const wait = pace.reserve();
+          if (wait > 0) await sleep(wait, signal);
+        } catch (err) {
+          throw aborted(err);
         }
+        c.requests++;
+        try {
+          const out = await fn(signal);
+          this.consecutiveFailures = 0;
+          this.strikes[op] = 0;
+          this.confirmed = true;
+          pace.onSuccess();
+          return out;
+        } catch (err) {
+          const v = signal.aborted ? ({ kind: 'aborted' } as const) : classify(op, err);
+          if (v.kind !== 'retry') {
+            if (v.kind !== 'aborted' && v.kind !== 'lost') c.errors++;
+            if (v.kind === 'lost') this.confirmed = true;
+            throw Object.assign(err as Error, { verdict: v });
+          }
+          c.errors++;
+          c.retries++;
+          if (v.rateLimited) {
+            c.rateLimited++;
+            pace.onRateLimited();
+            gate.pause(backoffDelay(++this.strikes[op], v.retryAfterMs, this.o.backoff, this.random), `429 on /${name}`);
+            continue;
+          }
+          if (++this.consecutiveFailures >= this.o.maxConsecutiveFailures) throw Object.assign(err as Error, { verdict: v });
+          try {
+            await sleep(backoffDelay(attempt, v.retryAfterMs, this.o.backoff, this.random), signal);
+          } catch (e) {
+            throw aborted(e);
+          }
+        }
+      }
+    } finally {
+      if (probe) {
+        const p = this.probe!;
+        this.probe = undefined;
+        p.release();
       }
     }
   }

@@ -47,7 +47,19 @@ CREATE TABLE jobs (
   finished_at    INTEGER,
   status         TEXT NOT NULL,
   delay_time     INTEGER,
-  execution_time INTEGER
+  execution_time INTEGER,
+  error          TEXT
+);
+CREATE INDEX jobs_row ON jobs (row_key);
+CREATE TABLE samples (
+  run_id       INTEGER NOT NULL,
+  t            INTEGER NOT NULL,
+  in_flight    INTEGER NOT NULL,
+  submitted    INTEGER NOT NULL,
+  completed    INTEGER NOT NULL,
+  failed       INTEGER NOT NULL,
+  rate_limited INTEGER NOT NULL,
+  retries      INTEGER NOT NULL
 );
 CREATE TABLE ops (
   op           TEXT PRIMARY KEY,

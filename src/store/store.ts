@@ -51,6 +51,20 @@ export interface StoredJob {
   status: string;
   delayTime: number | null;
   executionTime: number | null;
+  error: string | null;
+}
+
+/** A progress sample, taken about every second of a run: what the report's time charts are drawn from. */
+export interface Sample {
+  runId: number;
+  t: number;
+  inFlight: number;
+  /** Cumulative within the run. */
+  submitted: number;
+  completed: number;
+  failed: number;
+  rateLimited: number;
+  retries: number;
 }
 
 export interface Terminal {
@@ -130,8 +144,8 @@ export class Store {
          WHERE key = @key AND job_id = @jobId`,
       ),
       terminalJob: db.prepare(
-        `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime
-         WHERE job_id = @jobId`,
+        `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime,
+           error = @error WHERE job_id = @jobId`,
       ),
       requeue: db.prepare(
         `UPDATE rows SET state = 'PENDING', job_id = NULL, job_status = NULL, lost = lost + @lost, expired = expired + @expired,
@@ -141,7 +155,7 @@ export class Store {
       ),
       jobStatus: db.prepare(
         `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = COALESCE(@delayTime, delay_time),
-           execution_time = COALESCE(@executionTime, execution_time) WHERE job_id = @jobId`,
+           execution_time = COALESCE(@executionTime, execution_time), error = @error WHERE job_id = @jobId`,
       ),
       rowFailed: db.prepare(
         `UPDATE rows SET state = @status, job_id = NULL, job_status = NULL, error = @error, error_code = @code,
@@ -156,7 +170,15 @@ export class Store {
       ),
       allJobs: db.prepare(
         `SELECT job_id AS jobId, row_key AS rowKey, attempt, submitted_at AS submittedAt, finished_at AS finishedAt, status,
-           delay_time AS delayTime, execution_time AS executionTime FROM jobs`,
+           delay_time AS delayTime, execution_time AS executionTime, error FROM jobs ORDER BY submitted_at`,
+      ),
+      addSample: db.prepare(
+        `INSERT INTO samples (run_id, t, in_flight, submitted, completed, failed, rate_limited, retries)
+         VALUES (@runId, @t, @inFlight, @submitted, @completed, @failed, @rateLimited, @retries)`,
+      ),
+      samples: db.prepare(
+        `SELECT run_id AS runId, t, in_flight AS inFlight, submitted, completed, failed, rate_limited AS rateLimited, retries
+         FROM samples ORDER BY t`,
       ),
       addOp: db.prepare(
         `INSERT INTO ops (op, requests, rate_limited, retries, errors) VALUES (@op, @requests, @rateLimited, @retries, @errors)
@@ -359,6 +381,14 @@ export class Store {
 
   startRun(at: number): number {
     return Number(this.st.startRun.run(at).lastInsertRowid);
+  }
+
+  addSample(s: Sample): void {
+    this.st.addSample.run(s);
+  }
+
+  samples(): IterableIterator<Sample> {
+    return this.st.samples.iterate() as IterableIterator<Sample>;
   }
 
   /** Keeps the run's end time current, so a run killed with -9 still counts in wall time. */

@@ -1,0 +1,89 @@
+/**
+ * Adaptive pacing of one operation (AIMD on a request rate). RunPod limits /run to a number of requests per 10 s that
+ * the client is not told (it grows with running workers; RUNPOD_API.md "Limits"). Until the first 429 nothing is
+ * paced. On a 429 the rate drops to what actually got through (then by `decrease` on later 429s, at most once per
+ * `cooldownMs`); each success raises it a little, so it probes upward again and settles just under the limit.
+ * Pure apart from the clock it is given.
+ */
+export interface RatePolicy {
+  /** Rate kept after a 429, as a share of the current one. @default 0.85 */
+  decrease: number;
+  /** Growth per success, as a share of the rate per second: 0.01 ≈ +1% per second at full pace. @default 0.01 */
+  increase: number;
+  /** One 429 burst lowers the rate once. @default 1000 */
+  cooldownMs: number;
+  /** Window over which the rate that got through is measured. @default 10_000 */
+  windowMs: number;
+  /** Never pace slower than this (requests per second). @default 0.1 */
+  minRate: number;
+}
+
+export const DEFAULT_RATE_POLICY: Readonly<RatePolicy> = {
+  decrease: 0.85,
+  increase: 0.01,
+  cooldownMs: 1000,
+  windowMs: 10_000,
+  minRate: 0.1,
+};
+
+export class RateController {
+  /** Requests per second; Infinity until the first 429. */
+  rate = Infinity;
+  private nextSlot = 0;
+  private lastDecrease = -Infinity;
+  /** Success times in the measuring window (a ring of timestamps). */
+  private readonly okTimes: number[] = [];
+  private okHead = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly policy: RatePolicy = DEFAULT_RATE_POLICY,
+  ) {}
+
+  /** Reserves the next send slot; returns ms to wait before sending (0 = now). */
+  reserve(): number {
+    if (this.rate === Infinity) return 0;
+    const t = this.now();
+    const slot = Math.max(t, this.nextSlot);
+    this.nextSlot = slot + 1000 / this.rate;
+    return slot - t;
+  }
+
+  onSuccess(): void {
+    const t = this.now();
+    if (this.rate === Infinity) {
+      this.okTimes.push(t);
+      this.prune(t);
+      return;
+    }
+    this.rate += this.policy.increase;
+  }
+
+  /** A 429: lower the rate (once per cooldown). */
+  onRateLimited(): void {
+    const t = this.now();
+    if (t - this.lastDecrease < this.policy.cooldownMs) return;
+    this.lastDecrease = t;
+    if (this.rate === Infinity) {
+      this.prune(t);
+      const got = this.okTimes.length - this.okHead;
+      // What got through per second, measured over at least 1 s: a burst that hit a fixed window early is not
+      // mistaken for a sustainable pace, and a long window is not mistaken for a slow one.
+      const span = got > 0 ? Math.min(this.policy.windowMs, Math.max(1000, t - this.okTimes[this.okHead])) : this.policy.windowMs;
+      this.rate = Math.max(this.policy.minRate, (got * 1000) / span);
+      this.okTimes.length = 0;
+      this.okHead = 0;
+    } else {
+      this.rate = Math.max(this.policy.minRate, this.rate * this.policy.decrease);
+    }
+    this.nextSlot = Math.max(this.nextSlot, t);
+  }
+
+  private prune(t: number): void {
+    while (this.okHead < this.okTimes.length && t - this.okTimes[this.okHead] > this.policy.windowMs) this.okHead++;
+    if (this.okHead > 4096 && this.okHead * 2 > this.okTimes.length) {
+      this.okTimes.splice(0, this.okHead);
+      this.okHead = 0;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Latency histograms: bins chosen from the data. Latencies have long tails (one cold start at 40 s among 200 ms jobs),
+ * so a skewed distribution gets logarithmic bins; a compact one gets linear bins at a nice step.
+ */
+import { nearestRank } from '../percentiles.js';
+import { niceNum } from './format.js';
+
+export interface Histogram {
+  /** `log`: bins of equal ratio (the first bin starts at 0 when values below its start exist); `linear`: equal width. */
+  scale: 'linear' | 'log';
+  /** Bin edges, ms: `edges.length === counts.length + 1`; bin i holds edges[i] <= v < edges[i+1] (the last bin includes its end). */
+  edges: number[];
+  counts: number[];
+  /** Number of values (= the sum of `counts`). */
+  count: number;
+  /** Nearest-rank percentiles, ms, rounded like stats.json's. */
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Bins per decade on a log scale (edges 1, 1.26, 1.58, 2, 2.5, 3.2, 4, 5, 6.3, 7.9, 10). */
+const LOG_BINS_PER_DECADE = 10;
+const LINEAR_TARGET_BINS = 40;
+/** A tail this many times the median (or a median this many times the minimum) switches to log bins. */
+const SKEW_FOR_LOG = 20;
+
+/**
+ * Sorts `values` IN PLACE (the caller's own buffer) and bins them. Non-finite values must not be present.
+ * Returns null for no values.
+ */
+export function buildHistogram(values: Float64Array): Histogram | null {
+  const n = values.length;
+  if (n === 0) return null;
+  values.sort();
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i]!;
+  const lo = values[0]!;
+  const hi = values[n - 1]!;
+  const p50raw = nearestRank(values, 50);
+  const positiveFloor = Math.max(1, lo);
+  const useLog = hi > 0 && (hi / Math.max(1, p50raw) > SKEW_FOR_LOG || Math.max(1, p50raw) / positiveFloor > SKEW_FOR_LOG);
+  const edges = useLog ? logEdges(lo, hi) : linearEdges(lo, hi);
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  // Values are sorted: one forward sweep assigns every value to its bin.
+  let b = 0;
+  const last = counts.length - 1;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    while (b < last && v >= edges[b + 1]!) b++;
+    counts[b]!++;
+  }
+  return {
+    scale: useLog ? 'log' : 'linear',
+    edges,
+    counts,
+    count: n,
+    min: Math.round(lo),
+    p50: Math.round(p50raw),
+    p90: Math.round(nearestRank(values, 90)),
+    p99: Math.round(nearestRank(values, 99)),
+    max: Math.round(hi),
+    mean: Math.round((sum / n) * 10) / 10,
+  };
+}
+
+function linearEdges(lo: number, hi: number): number[] {
+  if (hi === lo) {
+    // One value repeated: a single bin around it.
+    const w = niceNum(Math.max(1, Math.abs(lo) * 0.1));
+    const start = Math.floor(lo / w) * w;
+    return [start, start + w];
+  }
+  const step = niceNum((hi - lo) / LINEAR_TARGET_BINS);
+  const start = Math.floor(lo / step) * step;
+  const bins = Math.max(1, Math.floor((hi - start) / step) + 1);
+  const edges: number[] = [];
+  for (let i = 0; i <= bins; i++) edges.push(Number((start + i * step).toPrecision(12)));
+  return edges;
+}
+
+function logEdges(lo: number, hi: number): number[] {
+  const ratio = 1 / LOG_BINS_PER_DECADE;
+  const startExp = Math.floor(Math.log10(Math.max(1, lo)) / ratio) * ratio;
+  const edges: number[] = [];
+  // Values below the first power (0 ms, sub-millisecond) get a first bin starting at 0.
+  if (lo < 10 ** startExp) edges.push(0);
+  let k = 0;
+  for (;;) {
+    const e = Number((10 ** (startExp + k * ratio)).toPrecision(6));
+    edges.push(e);
+    if (e > hi) break;
+    k++;
+  }
+  return edges;
+}
