@@ -34,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('price-per-second', { type: 'number', describe: 'USD per billed second, for the cost estimate' })
             .option('limit', { type: 'number', describe: 'only the first N rows' })
             .option('timeout', { type: 'number', default: 30_000, describe: 'per-request timeout, ms' })
+            .option('cancel-on-exit', { type: 'boolean', default: false, describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)' })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example(RUN_EXAMPLES),
         async (a) => {
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
             limit: a.limit,
             timeoutMs: a.timeout,
             progress: a.progress,
+            cancelOnExit: a['cancel-on-exit'],
           });
         },
       )

@@ -29,7 +29,7 @@ export function classify(op: string, err: unknown): Verdict {
       return { kind: 'fatal', code: 'RPB_AUTH', message: `RunPod refused the API key (HTTP ${s} on /${op}): check RUNPOD_API_KEY` };
     }
     if (s === 404) {
-      if (op === 'status') return { kind: 'lost', reason: 'HTTP 404 on /status' };
+      if (op === 'status' || op === 'cancel' || op === 'retry') return { kind: 'lost', reason: `HTTP 404 on /${op}` };
       return { kind: 'fatal', code: 'RPB_ENDPOINT', message: `HTTP 404 on /${op}: no such endpoint at ${err.message.split(' ')[1] ?? ''} (check --endpoint and --base-url)` };
     }
     if (op === 'run' && (s === 400 || s === 413 || s === 422)) return { kind: 'bad-row', message: `HTTP ${s}: ${err.body || 'bad request'}` };

@@ -6,6 +6,8 @@ import { sleep } from './sleep.js';
  */
 export class OpGate {
   private pausedUntil = 0;
+  /** When the latest pause was set: a 429 to a request sent before it belongs to the same burst. */
+  pausedAt = -Infinity;
   /** Why the gate is paused, for the progress line. */
   reason = '';
   constructor(
@@ -16,6 +18,7 @@ export class OpGate {
   /** Pauses every request of this operation for `ms` (never shortens a longer pause already set). */
   pause(ms: number, reason: string): void {
     const until = this.now() + ms;
+    this.pausedAt = this.now();
     if (until > this.pausedUntil) {
       this.pausedUntil = until;
       this.reason = reason;

@@ -51,12 +51,9 @@ export class RateController {
 
   onSuccess(): void {
     const t = this.now();
-    if (this.rate === Infinity) {
-      this.okTimes.push(t);
-      this.prune(t);
-      return;
-    }
-    this.rate += this.policy.increase;
+    this.okTimes.push(t);
+    this.prune(t);
+    if (this.rate !== Infinity) this.rate += this.policy.increase;
   }
 
   /** A 429: lower the rate (once per cooldown). */
@@ -64,18 +61,16 @@ export class RateController {
     const t = this.now();
     if (t - this.lastDecrease < this.policy.cooldownMs) return;
     this.lastDecrease = t;
-    if (this.rate === Infinity) {
-      this.prune(t);
-      const got = this.okTimes.length - this.okHead;
-      // What got through per second, measured over at least 1 s: a burst that hit a fixed window early is not
-      // mistaken for a sustainable pace, and a long window is not mistaken for a slow one.
-      const span = got > 0 ? Math.min(this.policy.windowMs, Math.max(1000, t - this.okTimes[this.okHead])) : this.policy.windowMs;
-      this.rate = Math.max(this.policy.minRate, (got * 1000) / span);
-      this.okTimes.length = 0;
-      this.okHead = 0;
-    } else {
-      this.rate = Math.max(this.policy.minRate, this.rate * this.policy.decrease);
-    }
+    this.prune(t);
+    const got = this.okTimes.length - this.okHead;
+    // What got through per second, measured over at least 1 s: a burst that hit a fixed window early is not
+    // mistaken for a sustainable pace, and a long window is not mistaken for a slow one.
+    const span = got > 0 ? Math.min(this.policy.windowMs, Math.max(1000, t - this.okTimes[this.okHead])) : this.policy.windowMs;
+    const through = (got * 1000) / span;
+    // The first 429 sets the pace to what got through; later ones lower it, but never far under what still gets
+    // through: 429s right after a pause (the window is still full) must not collapse the pace.
+    const next = this.rate === Infinity ? through : Math.max(this.rate * this.policy.decrease, 0.9 * through);
+    this.rate = Math.max(this.policy.minRate, Math.min(this.rate, next));
     this.nextSlot = Math.max(this.nextSlot, t);
   }
 

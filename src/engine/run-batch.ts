@@ -11,6 +11,7 @@ import { ingest, type IngestResult } from '../store/ingest.js';
 import { acquireLock } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { Scheduler, type Outcome, type Progress } from './scheduler.js';
+import { cancelInFlight } from './cancel.js';
 
 export const DEFAULT_BASE_URL = 'https://api.runpod.ai/v2';
 
@@ -43,6 +44,10 @@ export interface RunBatchOptions {
   pricePerSecond?: number | null;
   /** Follow jobs with /status-sync long polls; false: planned /status polls only. @default true */
   longPoll?: boolean;
+  /** When the run stops early (interrupt, fatal error, sick endpoint), cancel its jobs in flight on RunPod so they stop billing; their rows run again on the next run. @default false */
+  cancelOnExit?: boolean;
+  /** RunPod's retention of /run results (30 min): a job of an earlier run older than this that answers 404 counts as expired, not lost. @default 1_800_000 */
+  retentionMs?: number;
   /** Only the first N rows of the input. */
   limit?: number;
   /** Per-request timeout (ms) of short calls. @default 30000 */
@@ -131,7 +136,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const runId = store.startRun(started);
     const scheduler = new Scheduler(
       { client, store, gen: loaded.gen, signal: opts.signal },
-      { concurrency, retries, untimedStatus: !endpoint, longPoll: endpoint !== null && opts.longPoll !== false },
+      { concurrency, retries, retentionMs: opts.retentionMs, untimedStatus: !endpoint, longPoll: endpoint !== null && opts.longPoll !== false },
     );
     const tick = () => {
       const t = Date.now();
@@ -152,7 +157,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       outcome = await scheduler.run();
     } finally {
       clearInterval(timer);
-      await client.close().catch(() => {});
+    }
+    if (opts.cancelOnExit && outcome.kind !== 'done') {
+      const inFlight = store.submittedRows(loaded.gen).length;
+      if (inFlight > 0) {
+        log(`cancelling ${inFlight} jobs in flight on RunPod (--cancel-on-exit)…`);
+        const c = await cancelInFlight(client, store, loaded.gen);
+        log(`cancelled ${c.cancelled}, already ended ${c.alreadyEnded}, gone ${c.gone}, failed ${c.failed}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}`);
+      }
     }
     store.addOps(scheduler.ops);
     const submitted = scheduler.progress().submitted;
@@ -162,6 +174,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind === 'gave-up' || !allCompleted ? 2 : 0;
     store.endRun(runId, Date.now(), exitCode, submitted);
     if (opts.onProgress) opts.onProgress(progressOf(store, loaded.gen, scheduler.progress(), Date.now() - started));
+    await client.close().catch(() => {});
     const { files, stats } = writeOutputs(store, outDir, {
       gen: loaded.gen,
       idField,

@@ -71,6 +71,8 @@ export interface Progress {
   requeued: number;
   /** Why the run is waiting, when it is (e.g. "429 on /run"), with ms left. */
   paused: { op: string; reason: string; ms: number } | null;
+  /** /run requests per second the run paces itself to after 429s; null while unpaced. */
+  runRate: number | null;
 }
 
 interface Live {
@@ -143,7 +145,7 @@ export class Scheduler {
       maxLongPolls: 300,
       rate: DEFAULT_RATE_POLICY,
       health: DEFAULT_HEALTH_POLICY,
-      ...opts,
+      ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as SchedulerOptions),
     };
     this.longPolls = this.o.longPoll;
     this.client = deps.client;
@@ -183,7 +185,8 @@ export class Scheduler {
       const ms = this.gates[op].pausedFor();
       if (ms > 0) paused = { op, reason: this.gates[op].reason, ms };
     }
-    return { inFlight: this.inflight, ...this.counts, paused };
+    const r = this.pace.run.rate;
+    return { inFlight: this.inflight, ...this.counts, paused, runRate: r === Infinity ? null : r };
   }
 
   private stop(outcome: Outcome): void {
@@ -458,6 +461,7 @@ export class Scheduler {
           throw aborted(err);
         }
         c.requests++;
+        const sentAt = this.now();
         try {
           const out = await fn(signal);
           this.consecutiveFailures = 0;
@@ -477,7 +481,11 @@ export class Scheduler {
           if (v.rateLimited) {
             c.rateLimited++;
             pace.onRateLimited();
-            gate.pause(backoffDelay(++this.strikes[op], v.retryAfterMs, this.o.backoff, this.random), `429 on /${name}`);
+            // Requests sent before the latest pause began are the same burst: one burst escalates the backoff once.
+            if (sentAt >= gate.pausedAt || v.retryAfterMs !== undefined) {
+              if (sentAt >= gate.pausedAt) this.strikes[op]++;
+              gate.pause(backoffDelay(Math.max(1, this.strikes[op]), v.retryAfterMs, this.o.backoff, this.random), `429 on /${name}`);
+            }
             continue;
           }
           if (++this.consecutiveFailures >= this.o.maxConsecutiveFailures) throw Object.assign(err as Error, { verdict: v });

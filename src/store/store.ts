@@ -319,7 +319,7 @@ export class Store {
   requeue(
     key: string,
     jobId: string,
-    reason: 'lost' | 'expired' | 'failed',
+    reason: 'lost' | 'expired' | 'failed' | 'cancelled',
     at: number,
     detail: { status: string; error?: string | null; code?: string | null; delayTime?: number | null; executionTime?: number | null },
   ): void {

@@ -97,6 +97,20 @@ describe('RateController', () => {
     for (let i = 0; i < 100; i++) rc.onSuccess();
     expect(rc.rate).toBeCloseTo(r1 + 1, 6);
   });
+  it('429s while requests still get through do not collapse the pace below 90% of that', () => {
+    let t = 0;
+    const rc = new RateController(() => t);
+    // 50 requests per second get through, and every second one 429 arrives (a fixed window refilled late).
+    for (let s = 0; s < 30; s++) {
+      for (let i = 0; i < 50; i++) {
+        rc.onSuccess();
+        t += 20;
+      }
+      rc.onRateLimited();
+    }
+    expect(rc.rate).toBeGreaterThanOrEqual(45 - 1e-9);
+    expect(rc.rate).toBeLessThanOrEqual(55);
+  });
   it('never drops under the minimum rate', () => {
     let t = 0;
     const rc = new RateController(() => t);

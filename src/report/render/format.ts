@@ -69,7 +69,7 @@ export function fmtUsd(n: number): string {
   if (n === 0) return '$0';
   const abs = Math.abs(n);
   if (abs >= 1000) return `$${fmtInt(Math.floor(n))}.${n.toFixed(2).slice(-2)}`;
-  if (abs >= 1) return `$${n.toFixed(2)}`;
+  if (abs >= 0.1) return `$${n.toFixed(2)}`;
   if (abs >= 0.01) return `$${n.toFixed(3)}`;
   return `$${Number(n.toPrecision(2))}`;
 }

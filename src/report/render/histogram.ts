@@ -25,8 +25,8 @@ export interface Histogram {
 /** Bins per decade on a log scale (edges 1, 1.26, 1.58, 2, 2.5, 3.2, 4, 5, 6.3, 7.9, 10). */
 const LOG_BINS_PER_DECADE = 10;
 const LINEAR_TARGET_BINS = 40;
-/** A tail this many times the median (or a median this many times the minimum) switches to log bins. */
-const SKEW_FOR_LOG = 20;
+/** A maximum this many times the median switches to log bins (a long right tail; a left tail reads fine linearly). */
+const SKEW_FOR_LOG = 8;
 
 /**
  * Sorts `values` IN PLACE (the caller's own buffer) and bins them. Non-finite values must not be present.
@@ -41,8 +41,7 @@ export function buildHistogram(values: Float64Array): Histogram | null {
   const lo = values[0]!;
   const hi = values[n - 1]!;
   const p50raw = nearestRank(values, 50);
-  const positiveFloor = Math.max(1, lo);
-  const useLog = hi > 0 && (hi / Math.max(1, p50raw) > SKEW_FOR_LOG || Math.max(1, p50raw) / positiveFloor > SKEW_FOR_LOG);
+  const useLog = hi > 0 && hi / Math.max(1, p50raw) > SKEW_FOR_LOG;
   const edges = useLog ? logEdges(lo, hi) : linearEdges(lo, hi);
   const counts = new Array<number>(edges.length - 1).fill(0);
   // Values are sorted: one forward sweep assigns every value to its bin.

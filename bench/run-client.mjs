@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// One runBatch in a process of its own, so /usr/bin/time can measure its CPU and peak RSS alone.
+// Default settings: only input/out/endpoint/apiKey/baseUrl are passed, progress off.
+//   node bench/run-client.mjs --input FILE --out DIR --base-url URL [--max-ms 3600000] [--concurrency N] [--no-long-poll]
+// Prints one JSON line: {wallMs, exitCode, submitted, rows, requests, ingest, heapUsedMb}.
+import { runBatch } from '../dist/index.js';
+import { parseArgs, API_KEY, ENDPOINT } from './lib/common.mjs';
+
+const a = parseArgs(process.argv.slice(2), { maxMs: 3600_000 });
+if (!a.input || !a.out || !a.baseUrl) {
+  console.error('usage: node bench/run-client.mjs --input FILE --out DIR --base-url URL');
+  process.exit(64);
+}
+const extra = {};
+if (a.concurrency !== undefined) extra.concurrency = a.concurrency;
+if (a.longPoll === false) extra.longPoll = false;
+const t0 = performance.now();
+const r = await runBatch({
+  input: a.input,
+  out: a.out,
+  endpoint: ENDPOINT,
+  apiKey: API_KEY,
+  baseUrl: a.baseUrl,
+  signal: AbortSignal.timeout(a.maxMs),
+  log: (m) => console.error(`[${((performance.now() - t0) / 1000).toFixed(2)} s] ${m}`),
+  ...extra,
+});
+const wallMs = performance.now() - t0;
+console.log(
+  JSON.stringify({
+    wallMs: Math.round(wallMs),
+    exitCode: r.exitCode,
+    message: r.message,
+    submitted: r.submitted,
+    rows: r.stats.rows,
+    requests: r.stats.requests,
+    ingest: r.ingest,
+    heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1048576),
+  }),
+);
+process.exitCode = r.exitCode;

@@ -1,0 +1,162 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
+import { startEmulator, type Emulator, type EmulatorOptions, type FaultOptions } from '../../src/emulator/index.js';
+import { readResults, readStats } from '../support/results.js';
+import { tempDir, writeJsonl } from '../support/tmp.js';
+
+const dir = tempDir();
+let emu: Emulator | undefined;
+afterEach(async () => {
+  await emu?.close();
+  emu = undefined;
+});
+let n = 0;
+const outDir = () => join(dir, `out-${++n}`);
+
+async function run(e: Emulator, rows: number, extra: Partial<RunBatchOptions> = {}) {
+  const input = writeJsonl(dir, `in-${++n}.jsonl`, rows);
+  const out = outDir();
+  const r = await runBatch({ input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, ...extra });
+  return { r, out, input };
+}
+
+/** Every row exactly once, in order, COMPLETED with its own echoed input. */
+function expectAllCompleted(out: string, rows: number) {
+  const res = readResults(out);
+  expect(res).toHaveLength(rows);
+  expect(res.map((x) => x.id)).toEqual(Array.from({ length: rows }, (_, i) => `r${i + 1}`));
+  for (const x of res) {
+    expect(x.status).toBe('COMPLETED');
+    expect(x.output).toEqual({ echo: x.input });
+  }
+}
+
+const SCENARIOS: [string, FaultOptions, Partial<RunBatchOptions>][] = [
+  ['10% HTTP 500', { http500: 0.1 }, {}],
+  ['5% HTTP 502 with an HTML body', { http502: 0.05 }, {}],
+  ['5% of sockets reset before any answer', { reset: 0.05 }, {}],
+  ['answers slower than the client timeout', { slow: 0.03, slowMs: 1500 }, { timeoutMs: 400 }],
+  ['2% of jobs lost (404 on /status)', { lostJobs: 0.02 }, {}],
+  ['10% FAILED on the first attempt', { failFirstAttempt: 0.1 }, {}],
+  ['some TIMED_OUT', { timedOut: 0.05 }, {}],
+  ['429 storm on /run with Retry-After', { rateLimits: { run: { limit: 80, windowMs: 1000, retryAfter: true } } }, {}],
+  ['429 storm on /run and /status without Retry-After', { rateLimits: { run: { limit: 80, windowMs: 1000 }, status: { limit: 120, windowMs: 1000 } } }, {}],
+  [
+    'all of these at once',
+    {
+      http500: 0.1,
+      http502: 0.05,
+      reset: 0.05,
+      slow: 0.02,
+      slowMs: 1500,
+      lostJobs: 0.02,
+      failFirstAttempt: 0.1,
+      timedOut: 0.03,
+      rateLimits: { run: { limit: 100, windowMs: 1000, retryAfter: true }, status: { limit: 150, windowMs: 1000 } },
+    },
+    { timeoutMs: 400 },
+  ],
+];
+
+describe('faults from the endpoint: every row still ends COMPLETED, exactly once, with default settings', () => {
+  it.each(SCENARIOS)('%s', async (_name, faults, extra) => {
+    const e = (emu = await startEmulator({ workers: 16, executionMs: { min: 5, max: 40 }, faults, seed: 7 } satisfies EmulatorOptions));
+    const rows = 200;
+    const { r, out } = await run(e, rows, extra);
+    expect(r.exitCode, r.message).toBe(0);
+    expectAllCompleted(out, rows);
+    const stats = readStats(out);
+    expect(stats.rows.completed).toBe(rows);
+    const injected = Object.values(e.stats.faults).reduce((a, b) => a + b, 0) + Object.values(e.stats.rateLimited).reduce((a, b) => a + b, 0);
+    const lostOrFailed = [...e.jobs.values()].filter((j) => j.lost || j.status !== 'COMPLETED').length;
+    expect(injected + lostOrFailed).toBeGreaterThan(0); // the fault really happened
+  });
+
+  it('results that expired while the client was away run again and count as expired', async () => {
+    const e = (emu = await startEmulator({ workers: 4, executionMs: 300, retentionMs: 60_000 }));
+    const rows = 40;
+    const input = writeJsonl(dir, 'expire.jsonl', rows);
+    const out = outDir();
+    const base = { input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, concurrency: 20 };
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 400);
+    const first = await runBatch({ ...base, signal: ac.signal });
+    expect(first.exitCode).toBe(130);
+    const left = readResults(out).filter((x) => x.status !== 'COMPLETED');
+    const inFlight = left.filter((x) => x.jobId !== null).length;
+    expect(inFlight).toBeGreaterThan(0);
+    await new Promise((res) => setTimeout(res, 3000)); // the jobs finish on the endpoint while nobody watches…
+    e.expireAllResults(); // …and their results pass the retention
+    const second = await runBatch({ ...base, retentionMs: 1000 });
+    expect(second.exitCode).toBe(0);
+    expectAllCompleted(out, rows);
+    const stats = readStats(out);
+    expect(stats.rows.expired).toBe(inFlight);
+    expect(readResults(out).filter((x) => x.expired === 1)).toHaveLength(inFlight);
+  });
+});
+
+describe('stop instead of burning the file', () => {
+  it('401 stops after at most 3 requests, even with concurrency 100', async () => {
+    const e = (emu = await startEmulator());
+    const { r } = await run(e, 500, { apiKey: 'wrong', concurrency: 100 });
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toMatch(/HTTP 401.*RUNPOD_API_KEY/);
+    const total = Object.values(e.stats.requests).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(3);
+  });
+
+  it('a crash-looping worker: stop admitting, exit 2 with a diagnosis, most of the file untouched', async () => {
+    const e = (emu = await startEmulator({
+      workers: 4,
+      handler: () => {
+        throw new Error('CUDA error: no kernel image is available');
+      },
+    }));
+    const rows = 1000;
+    const { r, out } = await run(e, rows, { concurrency: 8 });
+    expect(r.exitCode).toBe(2);
+    expect(r.message).toMatch(/last 10 jobs all FAILED with the same error \(Error: CUDA error: no kernel image/);
+    expect(e.stats.jobsCreated).toBeLessThan(50);
+    const res = readResults(out);
+    expect(res).toHaveLength(rows);
+    expect(res.filter((x) => x.status === 'PENDING').length).toBeGreaterThan(900);
+  });
+
+  it('a sustained failure rate after retries: exit 2', async () => {
+    const e = (emu = await startEmulator({
+      workers: 8,
+      handler: (input) => {
+        const k = (input as { n: number }).n;
+        if (k % 4 !== 0) throw new Error(`row ${k} is bad`); // 75% fail, each with its own message
+        return k;
+      },
+    }));
+    const { r } = await run(e, 2000, { concurrency: 16, retries: 0 });
+    expect(r.exitCode).toBe(2);
+    expect(r.message).toMatch(/of the last 50 rows did not complete after retries/);
+    expect(e.stats.jobsCreated).toBeLessThan(200);
+  });
+
+  it('--cancel-on-exit cancels the jobs in flight; the next run runs them again', async () => {
+    const e = (emu = await startEmulator({ workers: 4, executionMs: 5000 }));
+    const rows = 12;
+    const input = writeJsonl(dir, 'cancel.jsonl', rows);
+    const out = outDir();
+    const base = { input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl };
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 500);
+    const logs: string[] = [];
+    const first = await runBatch({ ...base, signal: ac.signal, cancelOnExit: true, log: (m) => logs.push(m) });
+    expect(first.exitCode).toBe(130);
+    expect(logs.join('\n')).toMatch(/cancelled 12, already ended 0/);
+    expect([...e.jobs.values()].every((j) => j.status === 'CANCELLED')).toBe(true);
+    expect(readResults(out).every((x) => x.status === 'PENDING')).toBe(true);
+    await e.close();
+    emu = await startEmulator({ workers: 12, executionMs: 10 });
+    const second = await runBatch({ ...base, baseUrl: emu.baseUrl });
+    expect(second.exitCode).toBe(0);
+    expect(second.submitted).toBe(rows);
+  });
+});
