@@ -89,6 +89,8 @@ export function createClient(opts: ClientOptions): RunpodClient {
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new HttpError(op, method, url, res.statusCode, redact(text, secret), parseRetryAfter(res.headers['retry-after'], Date.now()));
     }
+    // A server may echo the key back inside a job's output or error: it must not reach the state or the results.
+    if (secret && text.includes(secret)) text = text.split(secret).join('[REDACTED]');
     try {
       return JSON.parse(text) as T;
     } catch {

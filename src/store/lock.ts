@@ -26,7 +26,7 @@ export function acquireLock(dir: string): () => void {
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') throw new StateError(`cannot create ${path}: ${(err as Error).message}`);
       const pid = Number.parseInt(readSafe(path), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         throw new StateError(`another runpod-batch (pid ${pid}) is running this batch (${path}); wait for it or stop it`);
       }
       try {

@@ -5,6 +5,7 @@ import {
   normalizeError,
   renderHtml,
   renderMarkdown,
+  reportRowOf,
   type ReportInput,
   type ReportJob,
   type ReportModel,
@@ -14,6 +15,7 @@ import {
 import { buildHistogram } from '../../src/report/render/histogram.js';
 import { SECTION_TITLES } from '../../src/report/render/text.js';
 import { computeStats, type OpCounters } from '../../src/report/stats.js';
+import type { StoredRow } from '../../src/store/store.js';
 
 const T0 = Date.UTC(2026, 0, 5, 22, 0, 0);
 
@@ -474,5 +476,21 @@ describe('markdown', () => {
   it('says which figures are estimates and which are RunPod\'s', () => {
     const md = renderMarkdown(full());
     expect(md).toMatch(/## Where the figures come from[\s\S]*RunPod's figures[\s\S]*Estimates/);
+  });
+});
+
+describe('reportRowOf (store adapter)', () => {
+  const stored = (over: Partial<StoredRow>): StoredRow => ({
+    key: 'k1', idJson: '"a-1"', seq: 1, line: 3, body: '{}', state: 'COMPLETED', jobId: 'j1', jobStatus: 'COMPLETED', attempts: 1, failures: 0,
+    lost: 0, expired: 0, submittedAt: 1, finishedAt: 2, delayTime: 10, executionTime: 20, e2eMs: 40, output: '{}', error: null, errorCode: null, ...over,
+  });
+  it.each<[string, Partial<StoredRow>, Partial<ReportRow>]>([
+    ['string id', {}, { id: 'a-1', status: 'COMPLETED', line: 3, e2eMs: 40, error: null }],
+    ['numeric id', { idJson: '42' }, { id: 42 }],
+    ['in flight: the job status', { state: 'SUBMITTED', jobStatus: 'IN_PROGRESS' }, { status: 'IN_PROGRESS' }],
+    ['failed keeps its error', { state: 'FAILED', error: 'boom' }, { status: 'FAILED', error: 'boom' }],
+    ['completed after a failed attempt: no error', { error: 'old' }, { error: null }],
+  ])('%s', (_name, over, want) => {
+    expect(reportRowOf(stored(over))).toMatchObject(want);
   });
 });

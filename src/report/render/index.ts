@@ -27,3 +27,4 @@ export {
 export { normalizeError, type NormalizedError } from './errors.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
+export { reportRowOf } from './from-store.js';
