@@ -3,7 +3,7 @@ import { dirname, basename, extname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ConfigError, InputError, RunpodBatchError, StateError, UsageError } from '../errors.js';
 import type { InputFormat } from '../input/types.js';
-import { writeOutputs, type OutputFiles } from '../output/write-outputs.js';
+import { regenerate, type AllFiles, type BatchSettings } from '../output/regenerate.js';
 import { resolvePrice } from '../report/cost.js';
 import type { Stats } from '../report/stats.js';
 import { createClient } from '../runpod/client.js';
@@ -40,8 +40,14 @@ export interface RunBatchOptions {
   csvCast?: boolean;
   /** Input format, when the extension does not tell. */
   format?: InputFormat;
-  /** USD per billed second, for estimatedCostUsd. @default null (cost not estimated) */
+  /** USD per billed second, for estimatedCostUsd. Wins over `gpu`. @default null (cost not estimated) */
   pricePerSecond?: number | null;
+  /** GPU class from the price table (src/report/prices.ts), e.g. '24gb', 'a100', 'h100': sets the price per second. */
+  gpu?: string;
+  /** Stop admitting rows before spent plus in flight would exceed this many USD (needs a price); exit 2. A rerun with a higher cap continues. */
+  maxCost?: number;
+  /** Run from the state alone, without reading the input again (the `retry` command; the input may have moved). */
+  fromState?: boolean;
   /** Follow jobs with /status-sync long polls; false: planned /status polls only. @default true */
   longPoll?: boolean;
   /** When the run stops early (interrupt, fatal error, sick endpoint), cancel its jobs in flight on RunPod so they stop billing; their rows run again on the next run. @default false */
@@ -66,6 +72,10 @@ export interface RunBatchOptions {
 
 export interface BatchProgress extends Progress {
   total: number;
+  /** USD billed so far (earlier runs included); null without a price. */
+  spentUsd: number | null;
+  /** USD the whole batch will have cost at the billed seconds per row seen so far; null while unknown. */
+  projectedUsd: number | null;
   /** Rows in a terminal state (this and earlier runs). */
   done: number;
   completed: number;
@@ -79,7 +89,7 @@ export interface BatchResult {
   exitCode: 0 | 1 | 2 | 130;
   outcome: Outcome;
   outDir: string;
-  files: OutputFiles;
+  files: AllFiles;
   stats: Stats;
   ingest: IngestResult;
   /** Jobs created by this run. */
@@ -105,14 +115,12 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const concurrency = opts.concurrency ?? 100;
   const retries = opts.retries ?? 2;
   const idField = opts.idField ?? 'id';
-  checkOptions({ baseUrl, endpoint, apiKey, concurrency, retries, limit: opts.limit });
-  const price = resolvePrice({ pricePerSecond: opts.pricePerSecond ?? undefined });
-
-  const info = await stat(opts.input).catch(() => null);
-  if (!info) throw new InputError([{ file: opts.input, line: 0, message: 'no such file' }], 1, `${opts.input}: no such file`);
-  if (info.isDirectory()) throw new InputError([{ file: opts.input, line: 0, message: 'is a directory' }], 1, `${opts.input}: is a directory, not a file`);
+  checkOptions({ baseUrl, endpoint, apiKey, concurrency, retries, limit: opts.limit, maxCost: opts.maxCost });
+  const price = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
+  if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
 
   const outDir = opts.out ?? defaultOutDir(opts.input);
+  if (!opts.fromState) await checkInputFile(opts.input);
   const store = Store.open(outDir);
   let release: (() => void) | undefined;
   try {
@@ -124,32 +132,63 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         `${outDir} holds jobs of endpoint ${known.endpoint ?? known.baseUrl}, not ${endpoint ?? baseUrl}; use another --out`,
       );
     }
-    const loaded = await ingest(store, opts.input, { format: opts.format, idField, csvCast: opts.csvCast, limit: opts.limit });
-    store.setMeta('target', target);
-    if (loaded.skipped) log(`resuming: ${opts.input} is unchanged since the last run`);
-    else if (loaded.gen > 1) {
-      log(`input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`);
+    let loaded: IngestResult;
+    if (opts.fromState) {
+      const gen = store.getMeta<number>('gen');
+      if (!gen) throw new StateError(`${outDir} holds no batch yet: run one with 'runpod-batch run <input>' first`);
+      const rows = Object.values(store.counts(gen)).reduce((a, b) => a + b, 0);
+      loaded = { gen, rows, added: 0, changed: 0, unchanged: rows, removed: 0, skipped: true };
+    } else {
+      loaded = await ingest(store, opts.input, { format: opts.format, idField, csvCast: opts.csvCast, limit: opts.limit });
+      if (loaded.skipped) log(`resuming: ${opts.input} is unchanged since the last run`);
+      else if (loaded.gen > 1) {
+        log(`input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`);
+      }
     }
+    const settings: BatchSettings = {
+      idField,
+      pricePerSecond: price.perSecond,
+      priceSource: price.source,
+      title: basename(opts.input),
+      endpointLabel: endpoint ?? baseUrl,
+    };
+    store.setMeta('target', target);
+    store.setMeta('settings', settings);
+    store.setMeta('run', { input: opts.input, concurrency, retries, format: opts.format ?? null, csvCast: opts.csvCast === true, limit: opts.limit ?? null });
 
     const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs: opts.timeoutMs });
     const started = Date.now();
     const runId = store.startRun(started);
+    const billed = store.billed();
     const scheduler = new Scheduler(
       { client, store, gen: loaded.gen, signal: opts.signal },
-      { concurrency, retries, retentionMs: opts.retentionMs, untimedStatus: !endpoint, longPoll: endpoint !== null && opts.longPoll !== false },
+      {
+        concurrency,
+        retries,
+        retentionMs: opts.retentionMs,
+        untimedStatus: !endpoint,
+        longPoll: endpoint !== null && opts.longPoll !== false,
+        budget:
+          opts.maxCost !== undefined && price.perSecond !== null
+            ? { maxUsd: opts.maxCost, pricePerSecond: price.perSecond, spentSeconds: billed.seconds, perJobSeconds: billed.jobs > 0 ? billed.seconds / billed.jobs : null }
+            : null,
+      },
     );
+    // Counts at the start, so progress needs no query over all rows each tick.
+    const startCounts = store.counts(loaded.gen);
+    const progress = (): BatchProgress => progressOf(startCounts, scheduler.progress(), Date.now() - started, billed.seconds, price.perSecond);
     const tick = () => {
       const t = Date.now();
       store.heartbeat(runId, t);
       const p = scheduler.progress();
       let rateLimited = 0;
-      let retries = 0;
+      let retried = 0;
       for (const c of Object.values(scheduler.ops)) {
         rateLimited += c.rateLimited;
-        retries += c.retries;
+        retried += c.retries;
       }
-      store.addSample({ runId, t, inFlight: p.inFlight, submitted: p.submitted, completed: p.completed, failed: p.failed, rateLimited, retries });
-      if (opts.onProgress) opts.onProgress(progressOf(store, loaded.gen, scheduler.progress(), Date.now() - started));
+      store.addSample({ runId, t, inFlight: p.inFlight, submitted: p.submitted, completed: p.completed, failed: p.failed, rateLimited, retries: retried });
+      opts.onProgress?.(progress());
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);
     let outcome: Outcome;
@@ -166,29 +205,26 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         log(`cancelled ${c.cancelled}, already ended ${c.alreadyEnded}, gone ${c.gone}, failed ${c.failed}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}`);
       }
     }
+    await client.close().catch(() => {});
     store.addOps(scheduler.ops);
     const submitted = scheduler.progress().submitted;
     const counts = store.counts(loaded.gen);
-    const allCompleted = Object.keys(counts).every((s) => s === 'COMPLETED');
+    const allCompleted = Object.keys(counts).every((st) => st === 'COMPLETED');
     const exitCode =
-      outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind === 'gave-up' || !allCompleted ? 2 : 0;
+      outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind !== 'done' || !allCompleted ? 2 : 0;
     store.endRun(runId, Date.now(), exitCode, submitted);
-    if (opts.onProgress) opts.onProgress(progressOf(store, loaded.gen, scheduler.progress(), Date.now() - started));
-    await client.close().catch(() => {});
-    const { files, stats } = writeOutputs(store, outDir, {
-      gen: loaded.gen,
-      idField,
-      pricePerSecond: price.perSecond,
-      extra: { priceSource: price.source, endpoint: endpoint ?? baseUrl },
-    });
+    tick();
+    const { files, stats } = regenerate(store, outDir, loaded.gen, settings);
     const message =
       outcome.kind === 'fatal'
         ? outcome.error.message
         : outcome.kind === 'gave-up'
           ? `stopped: ${outcome.reason}; rerun the same command to resume`
-          : outcome.kind === 'interrupted'
-            ? 'interrupted: state saved; rerun the same command to resume (jobs in flight keep running on RunPod and are picked up)'
-            : undefined;
+          : outcome.kind === 'budget'
+            ? `stopped: ${outcome.reason}`
+            : outcome.kind === 'interrupted'
+              ? 'interrupted: state saved; rerun the same command to resume (jobs in flight keep running on RunPod and are picked up)'
+              : undefined;
     return { exitCode, outcome, outDir, files, stats, ingest: loaded, submitted, message };
   } finally {
     store.close();
@@ -196,16 +232,42 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   }
 }
 
-function progressOf(store: Store, gen: number, p: Progress, elapsedMs: number): BatchProgress {
-  const counts = store.counts(gen);
-  let total = 0;
-  for (const n of Object.values(counts)) total += n;
-  const completed = counts.COMPLETED ?? 0;
-  const failed = (counts.FAILED ?? 0) + (counts.CANCELLED ?? 0) + (counts.TIMED_OUT ?? 0);
-  return { ...p, total, done: completed + failed, completed, failed, waiting: Math.max(0, total - completed - failed - p.inFlight), elapsedMs };
+async function checkInputFile(input: string): Promise<void> {
+  const info = await stat(input).catch(() => null);
+  if (!info) throw new InputError([{ file: input, line: 0, message: 'no such file' }], 1, `${input}: no such file`);
+  if (info.isDirectory()) throw new InputError([{ file: input, line: 0, message: 'is a directory' }], 1, `${input}: is a directory, not a file`);
 }
 
-function checkOptions(o: { baseUrl: string; endpoint: string | null; apiKey: string | null; concurrency: number; retries: number; limit?: number }): void {
+function progressOf(start: Record<string, number>, p: Progress, elapsedMs: number, spentBefore: number, price: number | null): BatchProgress {
+  let total = 0;
+  for (const n of Object.values(start)) total += n;
+  const completed = (start.COMPLETED ?? 0) + p.completed;
+  const failed = (start.FAILED ?? 0) + (start.CANCELLED ?? 0) + (start.TIMED_OUT ?? 0) + p.failed;
+  const spentSeconds = spentBefore + p.billedSeconds;
+  const done = completed + failed;
+  const perRow = p.billedJobs > 0 ? p.billedSeconds / Math.max(1, p.completed + p.failed) : null;
+  return {
+    ...p,
+    total,
+    done,
+    completed,
+    failed,
+    waiting: Math.max(0, total - done - p.inFlight),
+    elapsedMs,
+    spentUsd: price === null ? null : spentSeconds * price,
+    projectedUsd: price === null || perRow === null ? null : (spentSeconds + perRow * (total - done)) * price,
+  };
+}
+
+function checkOptions(o: {
+  baseUrl: string;
+  endpoint: string | null;
+  apiKey: string | null;
+  concurrency: number;
+  retries: number;
+  limit?: number;
+  maxCost?: number;
+}): void {
   const problems: string[] = [];
   if (!/^https?:\/\//.test(o.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(o.baseUrl)}`);
   if (o.endpoint === null && o.baseUrl === DEFAULT_BASE_URL) problems.push('--endpoint: required (or RUNPOD_ENDPOINT_ID)');
@@ -213,6 +275,7 @@ function checkOptions(o: { baseUrl: string; endpoint: string | null; apiKey: str
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) problems.push(`--concurrency: must be a whole number ≥ 1`);
   if (!Number.isInteger(o.retries) || o.retries < 0) problems.push(`--retries: must be a whole number ≥ 0`);
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) problems.push(`--limit: must be a whole number ≥ 1`);
+  if (o.maxCost !== undefined && !(o.maxCost > 0)) problems.push(`--max-cost: must be a positive number of USD`);
   if (problems.length > 0) {
     const first = problems[0].startsWith('RUNPOD_API_KEY') || problems[0].startsWith('--endpoint') ? ConfigError : UsageError;
     throw new first(problems.join('\n'));

@@ -38,6 +38,17 @@ export interface SchedulerOptions {
   rate?: RatePolicy;
   /** When to stop a batch whose endpoint looks broken (crash loop, sustained failures). */
   health?: HealthPolicy;
+  /** Stop admitting rows before spent plus in flight would exceed `maxUsd` (--max-cost). */
+  budget?: Budget | null;
+}
+
+export interface Budget {
+  maxUsd: number;
+  pricePerSecond: number;
+  /** Billed seconds of earlier runs. */
+  spentSeconds: number;
+  /** Billed seconds per job seen so far (mean), null when no job has finished yet: 1 s, RunPod's smallest bill, is assumed. */
+  perJobSeconds: number | null;
 }
 
 export interface SchedulerDeps {
@@ -54,7 +65,8 @@ export type Outcome =
   | { kind: 'done' }
   | { kind: 'interrupted' }
   | { kind: 'fatal'; error: RunpodBatchError }
-  | { kind: 'gave-up'; reason: string };
+  | { kind: 'gave-up'; reason: string }
+  | { kind: 'budget'; reason: string };
 
 export interface OpCount {
   requests: number;
@@ -73,6 +85,9 @@ export interface Progress {
   paused: { op: string; reason: string; ms: number } | null;
   /** /run requests per second the run paces itself to after 429s; null while unpaced. */
   runRate: number | null;
+  /** Billed seconds of the jobs that ended in this run, and how many jobs had an executionTime. */
+  billedSeconds: number;
+  billedJobs: number;
 }
 
 interface Live {
@@ -145,6 +160,7 @@ export class Scheduler {
       maxLongPolls: 300,
       rate: DEFAULT_RATE_POLICY,
       health: DEFAULT_HEALTH_POLICY,
+      budget: null,
       ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as SchedulerOptions),
     };
     this.longPolls = this.o.longPoll;
@@ -186,7 +202,14 @@ export class Scheduler {
       if (ms > 0) paused = { op, reason: this.gates[op].reason, ms };
     }
     const r = this.pace.run.rate;
-    return { inFlight: this.inflight, ...this.counts, paused, runRate: r === Infinity ? null : r };
+    return {
+      inFlight: this.inflight,
+      ...this.counts,
+      paused,
+      runRate: r === Infinity ? null : r,
+      billedSeconds: this.billedNow,
+      billedJobs: this.billedJobs,
+    };
   }
 
   private stop(outcome: Outcome): void {
@@ -205,10 +228,37 @@ export class Scheduler {
     this.checkDone();
   }
 
+  /** Billed seconds of jobs that ended in this run, and how many jobs they were. */
+  private billedNow = 0;
+  private billedJobs = 0;
+  private budgetHit = false;
+
+  /** Spent plus one more job in flight would pass --max-cost. */
+  private overBudget(): boolean {
+    const b = this.o.budget;
+    if (!b) return false;
+    const jobs = (b.perJobSeconds === null ? 0 : 1) + this.billedJobs;
+    const perJob = jobs === 0 ? 1 : ((b.perJobSeconds ?? 0) + this.billedNow) / Math.max(1, jobs);
+    const projected = (b.spentSeconds + this.billedNow + (this.inflight + 1) * Math.max(1, perJob)) * b.pricePerSecond;
+    return projected > b.maxUsd;
+  }
+
+  private bill(executionTime: number | null): void {
+    if (executionTime === null || executionTime <= 0) return;
+    this.billedNow += Math.ceil(executionTime / 1000);
+    this.billedJobs++;
+  }
+
   private fill(): void {
+    this.budgetHit = false;
     while (!this.stopping && this.inflight < this.o.concurrency) {
       const row = this.nextRow();
       if (!row) break;
+      if (this.o.budget && this.overBudget()) {
+        this.requeued.unshift(row); // not admitted: first in line if the budget allows later
+        this.budgetHit = true;
+        break;
+      }
       this.inflight++;
       void this.submit(row);
     }
@@ -366,6 +416,7 @@ export class Scheduler {
       if (executionTime !== null) this.execWindow.push(executionTime);
       if (!l.resumed) this.e2eWindow.push(at - l.submittedAt);
     }
+    this.bill(executionTime);
     const sick = this.health.job(s.status, error);
     if (sick) this.stop({ kind: 'gave-up', reason: sick });
     if ((s.status === 'FAILED' || s.status === 'TIMED_OUT') && l.row.failures < this.o.retries) {
@@ -510,6 +561,15 @@ export class Scheduler {
     if (this.stopping) {
       if (this.pendingRuns === 0) this.finish();
       return;
+    }
+    if (this.inflight === 0 && this.budgetHit) {
+      const b = this.o.budget!;
+      const spent = (b.spentSeconds + this.billedNow) * b.pricePerSecond;
+      this.outcome = {
+        kind: 'budget',
+        reason: `--max-cost $${b.maxUsd} reached: $${spent.toFixed(4)} spent, one more job would pass it; rerun with a higher --max-cost to continue`,
+      };
+      return this.finish();
     }
     if (this.inflight === 0 && this.exhausted && this.requeued.length === 0 && this.pageAt >= this.page.length) this.finish();
   }

@@ -189,6 +189,9 @@ export class Store {
       startRun: db.prepare(`INSERT INTO runs (started_at) VALUES (?)`),
       heartbeat: db.prepare(`UPDATE runs SET ended_at = ? WHERE id = ?`),
       endRun: db.prepare(`UPDATE runs SET ended_at = ?, exit_code = ?, submitted = ? WHERE id = ?`),
+      billed: db.prepare(
+        `SELECT COALESCE(SUM((execution_time + 999) / 1000), 0) AS seconds, COUNT(*) AS jobs FROM jobs WHERE execution_time > 0`,
+      ),
       wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
     };
     this.flushTerminals = db.transaction((batch: Terminal[]) => {
@@ -399,6 +402,11 @@ export class Store {
   endRun(id: number, at: number, exitCode: number, submitted: number): void {
     this.flush();
     this.st.endRun.run(at, exitCode, submitted, id);
+  }
+
+  /** Billed seconds so far (per job, executionTime rounded up to whole seconds) and the jobs that have one. */
+  billed(): { seconds: number; jobs: number } {
+    return this.st.billed.get() as { seconds: number; jobs: number };
   }
 
   /** Seconds spent in runs so far (sum over runs). */
