@@ -1,27 +1,44 @@
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { InputError, RunpodBatchError } from '../errors.js';
 import { redact } from '../runpod/redact.js';
+import { cancelCommand, exportCommand, reportCommand, retryCommand, statusCommand } from './batch-commands.js';
 import { emulateCommand } from './emulate-command.js';
+import { Reporter, type LogFormat } from './reporter.js';
 import { runCommand } from './run-command.js';
 
-const RUN_EXAMPLES: [string, string][] = [
-  ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.runpod/'],
-  ['$0 run rows.csv --endpoint abc123 --csv-cast --price-per-second 0.00019', 'CSV input, with a cost estimate'],
-  ['$0 run rows.jsonl --base-url http://localhost:8000 --limit 50', "rehearse on runpod-python's local test server"],
-];
+const EMULATE_HINT = 'RUNPOD_API_KEY=test-key $0 run rows.jsonl --endpoint test-endpoint --base-url http://127.0.0.1:8000/v2';
+
+/** Options every command takes. */
+function common<T>(y: Argv<T>) {
+  return y
+    .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final message' })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'json: one JSON object per line (progress and logs on stderr, the result on stdout)' });
+}
+
+function outPositional<T>(y: Argv<T>) {
+  return common(y).positional('out', { type: 'string', demandOption: true, describe: "a batch's output folder (holds state.sqlite)" });
+}
+
+function reporterOf(a: { quiet: boolean; 'log-format': LogFormat; progress?: boolean }): Reporter {
+  return new Reporter({ format: a['log-format'], quiet: a.quiet, progress: a.progress ?? true });
+}
 
 /** Parses argv, runs the command, and maps every error to an exit code in this one place. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
+  // Known before parsing, so that even a usage error is reported in the asked format.
+  const at = argv.indexOf('--log-format');
+  const format: LogFormat = argv.includes('--log-format=json') || (at >= 0 && argv[at + 1] === 'json') ? 'json' : 'text';
   try {
     await yargs(argv)
       .scriptName('runpod-batch')
-      .usage('$0 <command> [options]')
+      .usage('$0 <command> [options]\n\nResumable batches on a RunPod Serverless endpoint. The API key is read from RUNPOD_API_KEY.')
+      .config('config', 'a JSON file of options (keys as the long flags, e.g. {"endpoint": "abc", "concurrency": 50})')
       .command(
         'run <input>',
-        'Run every row of a JSONL or CSV file on a RunPod Serverless endpoint (resumable)',
+        'Run every row of a JSONL or CSV file on the endpoint (rerun the same command to resume)',
         (y) =>
-          y
+          common(y)
             .positional('input', { type: 'string', demandOption: true, describe: 'input file (.jsonl or .csv)' })
             .option('endpoint', { type: 'string', describe: 'endpoint id [env RUNPOD_ENDPOINT_ID]' })
             .option('out', { type: 'string', describe: 'output folder [default: <input without extension>.runpod]' })
@@ -31,12 +48,22 @@ export async function main(argv: string[]): Promise<number> {
             .option('id-field', { type: 'string', default: 'id', describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
             .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
-            .option('price-per-second', { type: 'number', describe: 'USD per billed second, for the cost estimate' })
+            .option('gpu', { type: 'string', describe: 'GPU class for the cost estimate (16gb 24gb 24gb-pro 48gb 48gb-pro 80gb 80gb-pro 141gb 180gb, or a4000 l4 4090 a6000 l40s a100 h100 h200 b200)' })
+            .option('price-per-second', { type: 'number', describe: 'USD per billed second (wins over --gpu)' })
+            .option('max-cost', { type: 'number', describe: 'stop admitting rows before spent + in flight would pass this many USD (exit 2; rerun with a higher cap to go on)' })
             .option('limit', { type: 'number', describe: 'only the first N rows' })
-            .option('timeout', { type: 'number', default: 30_000, describe: 'per-request timeout, ms' })
+            .option('dry-run', { type: 'boolean', default: false, describe: 'validate, count rows, estimate time and cost; submit nothing' })
+            .option('expected-seconds', { type: 'number', describe: 'with --dry-run: seconds one job takes on a worker' })
+            .option('sample', { type: 'number', describe: 'with --dry-run: run the first N rows for real and extrapolate' })
             .option('cancel-on-exit', { type: 'boolean', default: false, describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)' })
+            .option('timeout', { type: 'number', default: 30_000, describe: 'per-request timeout, ms' })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
-            .example(RUN_EXAMPLES),
+            .example([
+              ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.runpod/'],
+              ['$0 run rows.csv --endpoint abc123 --csv-cast --gpu 24gb --max-cost 5', 'CSV input, stop before $5 is spent'],
+              ['$0 run rows.jsonl --endpoint abc123 --dry-run --sample 20 --gpu a100', 'run 20 rows, then estimate the rest'],
+              ['$0 run rows.jsonl --base-url http://localhost:8000 --limit 50', "rehearse on runpod-python's local test server"],
+            ]),
         async (a) => {
           code = await runCommand({
             input: a.input,
@@ -48,12 +75,66 @@ export async function main(argv: string[]): Promise<number> {
             idField: a['id-field'],
             csvCast: a['csv-cast'],
             format: a.format,
+            gpu: a.gpu,
             pricePerSecond: a['price-per-second'] ?? null,
+            maxCost: a['max-cost'],
             limit: a.limit,
             timeoutMs: a.timeout,
-            progress: a.progress,
             cancelOnExit: a['cancel-on-exit'],
+            dryRun: a['dry-run'],
+            expectedSeconds: a['expected-seconds'],
+            sample: a.sample,
+            reporter: reporterOf(a),
           });
+        },
+      )
+      .command(
+        'status <out>',
+        "A batch's progress from its state (also while another process runs it)",
+        (y) => outPositional(y).example([['$0 status prompts.runpod', 'rows done, in flight, cost so far, whether it runs now']]),
+        (a) => {
+          code = statusCommand(a.out, reporterOf(a));
+        },
+      )
+      .command(
+        'report <out>',
+        'Regenerate results.jsonl, errors.jsonl, stats.json, report.md and report.html from the state',
+        (y) => outPositional(y).example([['$0 report prompts.runpod', 'then open prompts.runpod/report.html']]),
+        (a) => {
+          code = reportCommand(a.out, reporterOf(a));
+        },
+      )
+      .command(
+        'export <out>',
+        'Write the results in input order as JSONL or CSV (CSV flattens input and output fields into columns)',
+        (y) =>
+          outPositional(y)
+            .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
+            .option('output', { alias: 'o', type: 'string', describe: 'file to write [default: stdout]' })
+            .example([['$0 export prompts.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs']]),
+        async (a) => {
+          code = await exportCommand(a.out, a.format, a.output);
+        },
+      )
+      .command(
+        'retry <out>',
+        'Queue the rows that did not complete (FAILED, TIMED_OUT, CANCELLED) again and run them',
+        (y) =>
+          outPositional(y)
+            .option('concurrency', { type: 'number', describe: 'most jobs in flight [default: as the batch was run]' })
+            .option('retries', { type: 'number', describe: 'runs again of a row that fails [default: as the batch was run]' })
+            .option('progress', { type: 'boolean', default: true })
+            .example([['$0 retry prompts.runpod', 'after fixing the worker, run the failed rows again']]),
+        async (a) => {
+          code = await retryCommand(a.out, reporterOf(a), { concurrency: a.concurrency, retries: a.retries });
+        },
+      )
+      .command(
+        'cancel <out>',
+        "Cancel the batch's jobs in flight on RunPod, so they stop billing (their rows run again next time)",
+        (y) => outPositional(y).example([['$0 cancel prompts.runpod', 'after a kill -9 left jobs running']]),
+        async (a) => {
+          code = await cancelCommand(a.out, reporterOf(a));
         },
       )
       .command(
@@ -76,7 +157,10 @@ export async function main(argv: string[]): Promise<number> {
             .option('error-rate', { type: 'number', default: 0, describe: 'fraction of answers HTTP 500' })
             .option('run-limit', { type: 'number', describe: '/run requests allowed per 10 s (429 past it, with Retry-After)' })
             .option('seed', { type: 'number', default: 1 })
-            .example([['$0 emulate --port 8000 --workers 8 --exec-ms 200-400', 'then: RUNPOD_API_KEY=test-key runpod-batch run rows.jsonl --endpoint test-endpoint --base-url http://127.0.0.1:8000/v2']]),
+            .example([
+              ['$0 emulate --port 8000 --workers 8 --exec-ms 200-400', `then: ${EMULATE_HINT}`],
+              ['$0 emulate --dialect local --port 8000', 'then: $0 run rows.jsonl --base-url http://127.0.0.1:8000'],
+            ]),
         async (a) => {
           code = await emulateCommand({
             port: a.port,
@@ -97,37 +181,37 @@ export async function main(argv: string[]): Promise<number> {
           });
         },
       )
-      .demandCommand(1, 'name a command: run or emulate')
+      .demandCommand(1, 'name a command: run, status, report, export, retry, cancel or emulate')
       .strict()
       .help()
       .alias('h', 'help')
       .version()
-      .wrap(Math.min(110, process.stdout.columns ?? 110))
-      .fail((msg, err, y) => {
+      .wrap(Math.min(120, process.stdout.columns ?? 120))
+      .fail((msg, err) => {
         if (err) throw err;
-        throw Object.assign(new RunpodBatchError('RPB_USAGE', `${msg}\n\n${y.help() && ''}Run 'runpod-batch --help' for usage.`), {
-          usage: true,
-        });
+        throw new RunpodBatchError('RPB_USAGE', `${msg}\nRun 'runpod-batch --help' for usage.`);
       })
       .parseAsync();
     return code;
   } catch (err) {
-    return report(err);
+    return report(err, format);
   }
 }
 
-function report(err: unknown): number {
+function report(err: unknown, format: LogFormat): number {
   const key = process.env.RUNPOD_API_KEY;
+  const say = (message: string) =>
+    process.stderr.write(format === 'json' ? JSON.stringify({ event: 'error', message }) + '\n' : `runpod-batch: ${message}\n`);
   if (err instanceof InputError) {
-    process.stderr.write(`runpod-batch: invalid input, nothing was submitted:\n${redact(err.message, key)}\n`);
+    say(`invalid input, nothing was submitted:\n${redact(err.message, key)}`);
     return 1;
   }
   if (err instanceof RunpodBatchError) {
-    process.stderr.write(`runpod-batch: ${redact(err.message, key)}\n`);
+    say(redact(err.message, key));
     return 1;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`runpod-batch: unexpected error: ${redact(e.message, key)}\n`);
+  say(`unexpected error: ${redact(e.message, key)}`);
   if (process.env.RUNPOD_BATCH_DEBUG) process.stderr.write(`${redact(e.stack ?? '', key)}\n`);
   return 1;
 }

@@ -1,21 +1,26 @@
+import { dryRun, type DryRunOptions } from '../engine/dry-run.js';
 import { runBatch, type BatchResult, type RunBatchOptions } from '../engine/run-batch.js';
-import type { LatencySummary } from '../report/stats.js';
-import { progressLine } from './progress.js';
+import { formatDuration } from './progress.js';
+import { Reporter } from './reporter.js';
 
 export interface RunCommandOptions extends Omit<RunBatchOptions, 'signal' | 'onProgress' | 'log'> {
-  progress: boolean;
+  reporter: Reporter;
+  dryRun?: boolean;
+  expectedSeconds?: number;
+  sample?: number;
 }
 
 /**
- * `runpod-batch run`: first SIGINT/SIGTERM stops admitting and commits (exit 130); a second one exits at once.
+ * Runs a batch with signal handling: the first SIGINT/SIGTERM stops admitting and commits (exit 130); a second one
+ * exits at once.
  */
-export async function runCommand(o: RunCommandOptions): Promise<number> {
+export async function withSignals<T>(reporter: Reporter, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\nrunpod-batch: ${sig}: stopping, saving state (again to quit at once)\n`);
+      reporter.error(`${sig}: stopping, saving state (again to quit at once)`);
       ac.abort();
     } else {
       process.exit(130);
@@ -23,48 +28,42 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const tty = process.stderr.isTTY === true;
-  let lastPlain = 0;
   try {
-    const result = await runBatch({
-      ...o,
-      signal: ac.signal,
-      log: (m) => process.stderr.write(`runpod-batch: ${m}\n`),
-      progressIntervalMs: tty ? 500 : 1000,
-      onProgress: o.progress
-        ? (p) => {
-            if (tty) process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
-            else if (p.elapsedMs - lastPlain >= 10_000) {
-              lastPlain = p.elapsedMs;
-              process.stderr.write(`${progressLine(p)}\n`);
-            }
-          }
-        : undefined,
-    });
-    if (o.progress && tty) process.stderr.write('\n');
-    process.stdout.write(summary(result));
-    if (result.message) process.stderr.write(`runpod-batch: ${result.message}\n`);
-    return result.exitCode;
+    return await fn(ac.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-function summary(r: BatchResult): string {
-  const s = r.stats;
-  const by = Object.entries(s.rows.byStatus)
-    .map(([k, v]) => `${v} ${k}`)
-    .join(', ');
-  const lat = (name: string, l: LatencySummary | null) =>
-    l ? `  ${name.padEnd(11)} p50 ${l.p50} · p90 ${l.p90} · p99 ${l.p99} · max ${l.max} ms\n` : '';
-  return (
-    `${s.rows.total} rows: ${by}${r.ingest.skipped ? '' : ''} — ${r.submitted} jobs submitted by this run\n` +
-    lat('delay', s.latencyMs.delay) +
-    lat('execution', s.latencyMs.execution) +
-    lat('end-to-end', s.latencyMs.endToEnd) +
-    `  billed ${s.billedSeconds} s` +
-    (s.estimatedCostUsd !== null ? ` · estimated cost $${s.estimatedCostUsd.toFixed(4)}` : ' · cost: pass --price-per-second') +
-    `\n  results: ${r.files.results}\n  errors:  ${r.files.errors} (${s.rows.notCompleted} rows)\n  stats:   ${r.files.stats}\n`
-  );
+/** Engine callbacks wired to the reporter. */
+export function engineHooks(reporter: Reporter): Pick<RunBatchOptions, 'log' | 'onProgress' | 'progressIntervalMs'> {
+  return { log: (m) => reporter.log(m), onProgress: (p) => reporter.progress(p), progressIntervalMs: reporter.intervalMs };
+}
+
+export async function runCommand(o: RunCommandOptions): Promise<number> {
+  const { reporter, dryRun: dry, expectedSeconds, sample, ...rest } = o;
+  if (dry) {
+    const est = await withSignals(reporter, (signal) => dryRun({ ...rest, ...engineHooks(reporter), signal, expectedSeconds, sample } satisfies DryRunOptions));
+    reporter.data('estimate', est, estimateText(est));
+    return 0;
+  }
+  const result: BatchResult = await withSignals(reporter, (signal) => runBatch({ ...rest, ...engineHooks(reporter), signal }));
+  reporter.result(result);
+  return result.exitCode;
+}
+
+function estimateText(e: Awaited<ReturnType<typeof dryRun>>): string {
+  const lines = [`dry run: ${e.rows} valid rows, nothing submitted${e.basis === 'sample' ? ' but the sample' : ''}`];
+  if (e.sample) {
+    lines.push(
+      `  sample: ${e.sample.rows} rows in ${e.sample.wallSeconds.toFixed(1)} s, ${e.sample.billedSeconds} billed s` +
+        (e.sample.meanExecutionMs !== null ? `, mean execution ${Math.round(e.sample.meanExecutionMs)} ms` : ''),
+    );
+  }
+  if (e.billedSeconds !== null) lines.push(`  billed: ~${e.billedSeconds} s`);
+  if (e.costUsd !== null) lines.push(`  cost:   ~$${e.costUsd.toFixed(4)}`);
+  if (e.seconds !== null) lines.push(`  time:   ~${formatDuration(e.seconds * 1000)}`);
+  for (const n of e.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n') + '\n';
 }

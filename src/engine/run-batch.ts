@@ -72,6 +72,8 @@ export interface RunBatchOptions {
 
 export interface BatchProgress extends Progress {
   total: number;
+  /** Rows this run brought to COMPLETED. */
+  completedThisRun: number;
   /** USD billed so far (earlier runs included); null without a price. */
   spentUsd: number | null;
   /** USD the whole batch will have cost at the billed seconds per row seen so far; null while unknown. */
@@ -248,6 +250,7 @@ function progressOf(start: Record<string, number>, p: Progress, elapsedMs: numbe
   const perRow = p.billedJobs > 0 ? p.billedSeconds / Math.max(1, p.completed + p.failed) : null;
   return {
     ...p,
+    completedThisRun: p.completed,
     total,
     done,
     completed,

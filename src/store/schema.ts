@@ -78,9 +78,10 @@ CREATE TABLE runs (
 `;
 
 /** Creates or checks the schema (PRAGMA user_version); refuses files that are not ours or from a newer version. */
-export function migrate(db: Database.Database, path: string): void {
+export function migrate(db: Database.Database, path: string, readonly = false): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
+  if (version === 0 && readonly) throw new StateError(`${path} holds no runpod-batch state`);
   if (version === 0) {
     if (tables.length > 0) throw new StateError(`${path} is an SQLite file of another program (not a runpod-batch state file); use another --out`);
     db.transaction(() => {

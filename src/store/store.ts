@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import type { InputRow } from '../input/types.js';
@@ -203,8 +203,11 @@ export class Store {
   }
 
   /** Opens (or creates) `<dir>/state.sqlite`. Files are created with mode 0600: they hold inputs and outputs. */
-  static open(dir: string, opts: { readonly?: boolean } = {}): Store {
+  static open(dir: string, opts: { readonly?: boolean; mustExist?: boolean } = {}): Store {
     const path = join(dir, STATE_FILE);
+    if ((opts.mustExist || opts.readonly) && !existsSync(path)) {
+      throw new StateError(`no batch state in ${dir} (no ${STATE_FILE}): give the --out folder of a batch`);
+    }
     try {
       if (!opts.readonly) {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -216,7 +219,7 @@ export class Store {
         db.pragma('synchronous = NORMAL');
       }
       db.pragma('busy_timeout = 5000');
-      if (!opts.readonly) migrate(db, path);
+      migrate(db, path, opts.readonly === true);
       return new Store(path, db);
     } catch (err) {
       if (err instanceof StateError) throw err;

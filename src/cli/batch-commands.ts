@@ -1,0 +1,62 @@
+import { AtomicFile } from '../output/atomic-file.js';
+import { batchStatus, cancelBatch, exportBatch, regenerateBatch, retryBatch, type BatchStatus } from '../engine/batch-ops.js';
+import { formatDuration } from './progress.js';
+import type { Reporter } from './reporter.js';
+import { engineHooks, withSignals } from './run-command.js';
+
+export function statusCommand(out: string, reporter: Reporter): number {
+  const s = batchStatus(out);
+  reporter.data('status', s, statusText(s));
+  return 0;
+}
+
+function statusText(s: BatchStatus): string {
+  const done = (s.byState.COMPLETED ?? 0) + (s.byState.FAILED ?? 0) + (s.byState.TIMED_OUT ?? 0) + (s.byState.CANCELLED ?? 0);
+  const pct = s.total > 0 ? ((100 * done) / s.total).toFixed(1) : '0';
+  const states = Object.entries(s.byState)
+    .map(([k, v]) => `${v} ${k === 'SUBMITTED' ? 'in flight' : k}`)
+    .join(', ');
+  const lines = [
+    `${s.outDir}: ${done}/${s.total} rows done (${pct}%) — ${states}`,
+    `  input ${s.input} → ${s.endpoint ?? s.baseUrl}`,
+    `  ${s.runs} run(s), ${formatDuration(s.wallSeconds * 1000)} in all; billed ${s.billedSeconds} s` +
+      (s.estimatedCostUsd !== null ? ` (~$${s.estimatedCostUsd.toFixed(4)})` : ''),
+    s.runningPid !== null ? `  running now (pid ${s.runningPid})` : `  not running${done < s.total ? ': rerun the same command to resume' : ''}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function reportCommand(out: string, reporter: Reporter): number {
+  const { files } = regenerateBatch(out);
+  reporter.data('report', { files }, `regenerated:\n  ${Object.values(files).join('\n  ')}\n`);
+  return 0;
+}
+
+export async function exportCommand(out: string, format: 'jsonl' | 'csv', output: string | undefined): Promise<number> {
+  if (!output) {
+    exportBatch(out, format, (chunk) => process.stdout.write(chunk));
+    return 0;
+  }
+  const f = new AtomicFile(output);
+  exportBatch(out, format, (c) => f.write(c));
+  f.commit();
+  return 0;
+}
+
+export async function retryCommand(out: string, reporter: Reporter, o: { concurrency?: number; retries?: number }): Promise<number> {
+  const r = await withSignals(reporter, (signal) => retryBatch(out, { ...o, ...engineHooks(reporter), signal }));
+  reporter.log(`${r.requeued} rows that had not completed were queued again`);
+  reporter.result(r);
+  return r.exitCode;
+}
+
+export async function cancelCommand(out: string, reporter: Reporter): Promise<number> {
+  const c = await cancelBatch(out);
+  reporter.data(
+    'cancel',
+    c,
+    `cancelled ${c.cancelled} jobs on RunPod (their rows run again next time); ${c.alreadyEnded} had already ended, ${c.gone} were gone, ${c.failed} failed\n` +
+      c.errors.map((e) => `  ${e}\n`).join(''),
+  );
+  return c.failed > 0 ? 2 : 0;
+}

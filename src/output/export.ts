@@ -1,0 +1,57 @@
+import type { Store, StoredRow } from '../store/store.js';
+import { resultLine } from './rows.js';
+
+/** Most columns a CSV export gets; fields past it stay inside the JSON of their parent column. */
+const MAX_COLUMNS = 500;
+
+/**
+ * Writes the results in input order as JSONL (the results.jsonl lines) or CSV. The CSV flattens `input` and `output`
+ * objects into dotted columns (`input.prompt`, `output.images.0` is kept as JSON: arrays are not spread), found in a
+ * first pass so every line has the same columns.
+ */
+export function exportRows(store: Store, gen: number, format: 'jsonl' | 'csv', write: (chunk: string) => void): number {
+  let n = 0;
+  if (format === 'jsonl') {
+    for (const r of store.rows(gen)) {
+      write(lineOf(r) + '\n');
+      n++;
+    }
+    return n;
+  }
+  const columns = new Map<string, true>();
+  for (const r of store.rows(gen)) {
+    for (const key of Object.keys(flatten(JSON.parse(lineOf(r)) as Record<string, unknown>))) {
+      if (columns.size >= MAX_COLUMNS) break;
+      columns.set(key, true);
+    }
+  }
+  const cols = [...columns.keys()];
+  write(cols.map(csvCell).join(',') + '\r\n');
+  for (const r of store.rows(gen)) {
+    const flat = flatten(JSON.parse(lineOf(r)) as Record<string, unknown>);
+    write(cols.map((c) => csvCell(flat[c])).join(',') + '\r\n');
+    n++;
+  }
+  return n;
+}
+
+function lineOf(r: StoredRow): string {
+  return resultLine(r, JSON.parse(r.body) as { input: unknown });
+}
+
+/** {a: {b: 1}, c: [1, 2]} → {"a.b": 1, "c": "[1,2]"}. Objects nest with dots; arrays and scalars are leaves. */
+export function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) flatten(v as Record<string, unknown>, key, out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** RFC 4180: quote when needed, double the quotes; objects and arrays as JSON; null/undefined as empty. */
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(s) || s.startsWith(' ') || s.endsWith(' ') ? `"${s.replace(/"/g, '""')}"` : s;
+}
