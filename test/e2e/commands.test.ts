@@ -1,0 +1,155 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { readJsonl, readResults } from '../support/results.js';
+import { runCli, startCli } from '../support/cli.js';
+import { tempDir, writeJsonl } from '../support/tmp.js';
+
+const dir = tempDir();
+let emu: Emulator | undefined;
+afterEach(async () => {
+  await emu?.close();
+  emu = undefined;
+});
+const ENV = { RUNPOD_API_KEY: 'test-key' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let n = 0;
+function batch(rows: number) {
+  const input = writeJsonl(dir, `c${++n}.jsonl`, rows);
+  const out = join(dir, `c${n}.out`);
+  return { input, out, run: (...extra: string[]) => ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu!.baseUrl, '--out', out, '--no-progress', ...extra] };
+}
+
+describe('commands around a batch', () => {
+  it('status reads a running batch, then a finished one (--log-format json)', async () => {
+    emu = await startEmulator({ workers: 2, executionMs: 200 });
+    const b = batch(30);
+    const running = startCli(b.run(), ENV);
+    await sleep(1500);
+    const live = await runCli(['status', b.out, '--log-format', 'json']);
+    expect(live.code).toBe(0);
+    const s = JSON.parse(live.stdout.trim());
+    expect(s.event).toBe('status');
+    expect(s.total).toBe(30);
+    expect(s.runningPid).toBe(running.child.pid);
+    expect(s.byState.SUBMITTED).toBeGreaterThan(0);
+    expect((await running.done).code).toBe(0);
+    const after = await runCli(['status', b.out]);
+    expect(after.stdout).toMatch(/30\/30 rows done \(100\.0%\)/);
+    expect(after.stdout).toMatch(/not running/);
+  });
+
+  it('report regenerates every view from the state; export writes JSONL and flattened CSV', async () => {
+    emu = await startEmulator();
+    const b = batch(5);
+    expect((await runCli(b.run(), ENV)).code).toBe(0);
+    const results = readFileSync(join(b.out, 'results.jsonl'), 'utf8');
+    for (const f of ['results.jsonl', 'errors.jsonl', 'stats.json', 'report.md', 'report.html']) rmSync(join(b.out, f));
+    const r = await runCli(['report', b.out]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(b.out, 'results.jsonl'), 'utf8')).toBe(results);
+    expect(readFileSync(join(b.out, 'report.md'), 'utf8')).toMatch(/#/);
+    expect(readFileSync(join(b.out, 'report.html'), 'utf8')).toMatch(/<svg/);
+
+    const jsonl = await runCli(['export', b.out]);
+    expect(jsonl.stdout).toBe(results);
+    const csvPath = join(dir, 'export.csv');
+    expect((await runCli(['export', b.out, '--format', 'csv', '-o', csvPath])).code).toBe(0);
+    const [header, first] = readFileSync(csvPath, 'utf8').split('\r\n');
+    const cols = header.split(',');
+    expect(cols).toEqual(expect.arrayContaining(['id', 'status', 'input.id', 'input.prompt', 'input.n', 'output.echo.prompt', 'jobId', 'executionTime']));
+    const cells = first.split(',');
+    expect(cells[cols.indexOf('output.echo.prompt')]).toBe('p1');
+    expect(cells[cols.indexOf('status')]).toBe('COMPLETED');
+  });
+
+  it('retry runs the rows that failed again', async () => {
+    emu = await startEmulator({ faults: { failFirstAttempt: 0.3 }, seed: 5 });
+    const b = batch(40);
+    const first = await runCli(b.run('--retries', '0'), ENV);
+    expect(first.code).toBe(2);
+    const failed = readResults(b.out).filter((x) => x.status === 'FAILED').length;
+    expect(failed).toBeGreaterThan(3);
+    const r = await runCli(['retry', b.out, '--no-progress'], ENV);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`${failed} rows that had not completed were queued again`));
+    expect(readResults(b.out).every((x) => x.status === 'COMPLETED')).toBe(true);
+    expect(emu.stats.jobsCreated).toBe(40 + failed);
+  });
+
+  it('cancel stops the jobs a killed run left on RunPod; the next run runs them again', async () => {
+    emu = await startEmulator({ workers: 2, executionMs: 20_000 });
+    const b = batch(6);
+    const { child, done } = startCli(b.run(), ENV);
+    await sleep(1200);
+    child.kill('SIGKILL');
+    await done;
+    const c = await runCli(['cancel', b.out], ENV);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/cancelled 6 jobs/);
+    expect([...emu.jobs.values()].every((j) => j.status === 'CANCELLED')).toBe(true);
+    const s = JSON.parse((await runCli(['status', b.out, '--log-format', 'json'])).stdout);
+    expect(s.inFlight).toBe(0);
+    expect(s.byState.PENDING).toBe(6);
+  });
+
+  it('--max-cost stops admitting before the cap, exit 2; a higher cap continues', async () => {
+    emu = await startEmulator({ workers: 4, executionMs: 1500 }); // billed 2 s per job
+    const b = batch(30);
+    // $0.01/s → $0.02 per job: a $0.21 cap holds 10 jobs.
+    const r = await runCli(b.run('--price-per-second', '0.01', '--max-cost', '0.21', '--concurrency', '4'), ENV);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--max-cost \$0\.21 reached/);
+    const stats = JSON.parse(readFileSync(join(b.out, 'stats.json'), 'utf8'));
+    expect(stats.estimatedCostUsd).toBeLessThanOrEqual(0.21);
+    expect(stats.rows.completed).toBeGreaterThanOrEqual(8);
+    expect(emu.stats.jobsCreated).toBeLessThanOrEqual(10);
+    const r2 = await runCli(b.run('--price-per-second', '0.01', '--max-cost', '1', '--concurrency', '8'), ENV);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(emu.stats.jobsCreated).toBe(30);
+  });
+
+  it('--dry-run validates and estimates without a request; --sample runs N rows for real', async () => {
+    emu = await startEmulator({ workers: 4, executionMs: 2500 });
+    const b = batch(200);
+    const d = await runCli(b.run('--dry-run', '--expected-seconds', '2.5', '--gpu', '24gb'), ENV);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/200 valid rows/);
+    expect(d.stdout).toMatch(/billed: ~600 s/); // 200 × ceil(2.5)
+    expect(d.stdout).toMatch(/cost: {3}~\$0\.1140/); // 600 × 0.00019
+    expect(Object.values(emu.stats.requests).reduce((a, x) => a + x, 0)).toBe(0);
+    const s = await runCli(b.run('--dry-run', '--sample', '4', '--gpu', '24gb', '--log-format', 'json'), ENV);
+    expect(s.code, s.stderr).toBe(0);
+    const est = JSON.parse(s.stdout.trim().split('\n').pop()!);
+    expect(est).toMatchObject({ event: 'estimate', rows: 200, basis: 'sample', billedSeconds: 588 }); // 196 left × 3 s
+    expect(emu.stats.jobsCreated).toBe(4);
+  });
+
+  it('--quiet prints nothing on success; --log-format json prints one result object; --config supplies options', async () => {
+    emu = await startEmulator();
+    const b = batch(3);
+    const q = await runCli(b.run('--quiet'), ENV);
+    expect(q.code).toBe(0);
+    expect(q.stdout).toBe('');
+    expect(q.stderr).toBe('');
+    const cfg = join(dir, 'cfg.json');
+    writeFileSync(cfg, JSON.stringify({ endpoint: 'test-endpoint', 'base-url': emu.baseUrl, concurrency: 2 }));
+    const out = join(dir, 'cfg.out');
+    const j = await runCli(['run', b.input, '--config', cfg, '--out', out, '--log-format', 'json'], ENV);
+    expect(j.code, j.stderr).toBe(0);
+    const lines = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ event: 'result', exitCode: 0, rows: { completed: 3 } });
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(readJsonl(join(out, 'results.jsonl'))).toHaveLength(3);
+  });
+
+  it('every command has --help with examples', async () => {
+    for (const cmd of ['run', 'status', 'report', 'export', 'retry', 'cancel', 'emulate']) {
+      const h = await runCli([cmd, '--help']);
+      expect(h.code).toBe(0);
+      expect(h.stdout, cmd).toMatch(/Examples:/);
+    }
+  });
+});
