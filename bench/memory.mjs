@@ -39,10 +39,13 @@ async function measure(client, rows) {
     if (!t.result) throw new Error(`memory ${client} ${rows}: no result line (exit ${t.code})`);
     const st = await emu.stats();
     const completed = client === 'ours' ? t.result.rows.completed : t.result.counts.completed;
+    const b = client === 'baseline' ? t.result.counts : null;
     return {
       client,
       rows,
       completed,
+      // Baseline rows lost: /run failed (429, 5xx, the sdk's 3 s timeout), /status failed, or abandoned at the deadline.
+      lost: b ? { onRun: b.lostOnRun, onRun429: b.lostOnRun429, onStatus: b.lostOnStatus, abandoned: b.abandoned } : undefined,
       exitCode: t.code,
       peakRssMb: round(t.maxRssMb, 0),
       processWallS: t.wallS,

@@ -8,12 +8,14 @@
 // --profile writes a V8 CPU profile of our client (node --cpu-prof) to bench/out/prof-overhead/ and prints its top
 // self-time functions.
 //
-//   node bench/overhead.mjs [--rows 20000] [--workers 1000] [--quick] [--profile] [--no-baseline]
+//   node bench/overhead.mjs [--rows 20000] [--workers 1000] [--baseline-concurrency 1000] [--quick] [--profile] [--no-baseline]
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { rows: 20_000, workers: 1000, quick: false, profile: false, baseline: true });
+// The baseline's p-limit concurrency: = workers, as a user would set it (--baseline-concurrency 100 = ours' in-flight).
+args.baselineConcurrency ??= args.workers;
 if (args.quick) args.rows = Math.min(args.rows, 3000);
 watchdog(60 * 60_000, 'overhead');
 
@@ -33,16 +35,19 @@ async function measure(client) {
     }
     const script = join(BENCH_DIR, client === 'ours' ? 'run-client.mjs' : 'baseline-client.mjs');
     const cargs = ['--input', input, '--out', out, '--base-url', emu.baseUrl];
-    if (client === 'baseline') cargs.push('--concurrency', String(args.workers));
+    if (client === 'baseline') cargs.push('--concurrency', String(args.baselineConcurrency));
     const t = await timeNode(script, cargs, { nodeArgs, maxMs: 30 * 60_000, label: `overhead ${client}` });
     if (!t.result) throw new Error(`overhead ${client}: no result line (exit ${t.code}):\n${t.stdout}`);
     if (client === 'ours' && args.profile) profile = profileTop(profDir, 20);
     const st = await emu.stats();
     const completed = client === 'ours' ? t.result.rows.completed : t.result.counts.completed;
+    const b = client === 'baseline' ? t.result.counts : null;
     return {
       client,
       rows: args.rows,
       completed,
+      // Baseline rows lost: /run failed (429, 5xx, the sdk's 3 s timeout), /status failed, or abandoned at the deadline.
+      lost: b ? { onRun: b.lostOnRun, onRun429: b.lostOnRun429, onStatus: b.lostOnStatus, abandoned: b.abandoned } : undefined,
       exitCode: t.code,
       wallS: round(t.result.wallMs / 1000, 2),
       processWallS: t.wallS,
@@ -73,6 +78,7 @@ printTable(
   [
     ['client', 'client'],
     ['completed', 'completed'],
+    ['lost', (r) => (r.lost ? r.lost.onRun + r.lost.onStatus + r.lost.abandoned : 0)],
     ['wall s', 'wallS'],
     ['jobs/s', 'jobsPerS'],
     ['CPU s (user+sys)', 'cpuS'],

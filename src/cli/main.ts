@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('endpoint', { type: 'string', describe: 'endpoint id [env RUNPOD_ENDPOINT_ID]' })
             .option('out', { type: 'string', describe: 'output folder [default: <input without extension>.runpod]' })
             .option('base-url', { type: 'string', describe: 'API base [env RUNPOD_BASE_URL, default https://api.runpod.ai/v2]' })
-            .option('concurrency', { type: 'number', default: 100, describe: 'most jobs in flight at once' })
+            .option('concurrency', { type: 'number', describe: 'most jobs in flight at once [default: 100; 1 without --endpoint]' })
             .option('retries', { type: 'number', default: 2, describe: 'runs again of a FAILED or TIMED_OUT row' })
             .option('id-field', { type: 'string', default: 'id', describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('expected-seconds', { type: 'number', describe: 'with --dry-run: seconds one job takes on a worker' })
             .option('sample', { type: 'number', describe: 'with --dry-run: run the first N rows for real and extrapolate' })
             .option('cancel-on-exit', { type: 'boolean', default: false, describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)' })
-            .option('timeout', { type: 'number', default: 30_000, describe: 'per-request timeout, ms' })
+            .option('timeout', { type: 'number', describe: 'per-request timeout, ms; 0 = none [default: 30000; none without --endpoint]' })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example([
               ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.runpod/'],

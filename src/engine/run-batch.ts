@@ -30,6 +30,7 @@ export interface RunBatchOptions {
   /**
    * Most jobs in flight. @default 100 — enough queued work to keep up to ~100 workers busy (a worker that finishes
    * finds the next job already queued), well under RunPod's 200 concurrent /run and 400 /status limits.
+   * 1 against runpod-python's local test server (no endpoint), which serves one request at a time.
    */
   concurrency?: number;
   /** Times a FAILED or TIMED_OUT row is run again. @default 2 */
@@ -56,7 +57,7 @@ export interface RunBatchOptions {
   retentionMs?: number;
   /** Only the first N rows of the input. */
   limit?: number;
-  /** Per-request timeout (ms) of short calls. @default 30000 */
+  /** Per-request timeout (ms) of short calls; 0 = none. @default 30000; none against the local test server */
   timeoutMs?: number;
   /** Aborting it stops admission, commits, and returns with exit code 130. */
   signal?: AbortSignal;
@@ -114,7 +115,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const baseUrl = (opts.baseUrl ?? process.env.RUNPOD_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const endpoint = opts.endpoint ?? null;
   const apiKey = opts.apiKey ?? process.env.RUNPOD_API_KEY ?? null;
-  const concurrency = opts.concurrency ?? 100;
+  // runpod-python's local test server serves one request at a time: more in flight only queues behind its handler.
+  const concurrency = opts.concurrency ?? (endpoint === null ? 1 : 100);
   const retries = opts.retries ?? 2;
   const idField = opts.idField ?? 'id';
   checkOptions({ baseUrl, endpoint, apiKey, concurrency, retries, limit: opts.limit, maxCost: opts.maxCost });
@@ -158,7 +160,9 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     store.setMeta('settings', settings);
     store.setMeta('run', { input: opts.input, concurrency, retries, format: opts.format ?? null, csvCast: opts.csvCast === true, limit: opts.limit ?? null });
 
-    const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs: opts.timeoutMs });
+    // On the local test server any call may wait behind a running handler: no client timeout unless asked for.
+    const timeoutMs = opts.timeoutMs ?? (endpoint === null ? 0 : 30_000);
+    const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs });
     const started = Date.now();
     const runId = store.startRun(started);
     const billed = store.billed();

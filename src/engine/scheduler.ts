@@ -322,7 +322,8 @@ export class Scheduler {
     row.jobId = jobId;
     const l: Live = { row, jobId, submittedAt, resumed, status: undefined, delayTime: undefined, timer: undefined };
     this.live.set(jobId, l);
-    this.schedulePoll(l, resumed || this.longPolls ? 0 : this.pollDelay(l));
+    // A long poll, or a status call that runs the handler (local test server), is best sent at once.
+    this.schedulePoll(l, resumed || this.longPolls || this.o.untimedStatus ? 0 : this.pollDelay(l));
   }
 
   private pollDelay(l: Live): number {

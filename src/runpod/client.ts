@@ -120,7 +120,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
     },
     statusSync: (jobId, waitMs, co) =>
       // The server holds the answer up to waitMs: the client timeout starts after that.
-      call<StatusResponse>('status-sync', 'GET', `/status-sync/${encodeURIComponent(jobId)}?wait=${Math.round(waitMs)}`, undefined, co, waitMs + timeoutMs),
+      call<StatusResponse>('status-sync', 'GET', `/status-sync/${encodeURIComponent(jobId)}?wait=${Math.round(waitMs)}`, undefined, co, timeoutMs === 0 ? 0 : waitMs + timeoutMs),
     cancel: (jobId, co) => call<StatusResponse>('cancel', 'POST', `/cancel/${encodeURIComponent(jobId)}`, undefined, co),
     retry: (jobId, co) => call<RunResponse>('retry', 'POST', `/retry/${encodeURIComponent(jobId)}`, undefined, co),
     health: (co) => call<HealthResponse>('health', 'GET', '/health', undefined, co),
