@@ -34,6 +34,15 @@ export class RateController {
   /** Success times in the measuring window (a ring of timestamps). */
   private readonly okTimes: number[] = [];
   private okHead = 0;
+  /**
+   * The current quota period: from the first success after the last 429 pause to the next 429. RunPod counts
+   * requests per fixed window; the successes of one period over the period's length (up to the moment requests get
+   * through again, or the 429's Retry-After) is what the window allows.
+   */
+  private periodStart = -1;
+  private periodOk = 0;
+  private limitedAt = -1;
+  private estimated = false;
 
   constructor(
     private readonly now: () => number,
@@ -53,12 +62,44 @@ export class RateController {
     const t = this.now();
     this.okTimes.push(t);
     this.prune(t);
+    if (this.limitedAt >= 0) {
+      // Requests get through again: a new window began. Its length tells the pace, unless Retry-After told already.
+      if (!this.estimated) this.setFromPeriod(t - this.periodStart);
+      this.periodStart = -1;
+      this.limitedAt = -1;
+      this.estimated = false;
+    }
+    if (this.periodStart < 0) {
+      this.periodStart = t;
+      this.periodOk = 0;
+    }
+    this.periodOk++;
     if (this.rate !== Infinity) this.rate += this.policy.increase;
   }
 
-  /** A 429: lower the rate (once per cooldown). */
-  onRateLimited(): void {
+  /** Pace at what one period let through, a little under. */
+  private setFromPeriod(lengthMs: number): void {
+    if (this.periodOk < 2 || lengthMs < 1000) return;
+    const est = (this.periodOk * 1000) / Math.min(lengthMs, this.policy.windowMs * 3);
+    this.rate = Math.max(this.policy.minRate, 0.97 * est);
+  }
+
+  /** A 429: lower the rate (once per cooldown). `retryAfterMs`: the server's Retry-After, when it sent one. */
+  onRateLimited(retryAfterMs?: number): void {
     const t = this.now();
+    if (this.limitedAt < 0) {
+      this.limitedAt = t;
+      if (retryAfterMs !== undefined && this.periodStart >= 0) {
+        // Retry-After says when the window frees: the period's successes over (time so far + wait) is the pace.
+        this.setFromPeriod(t - this.periodStart + retryAfterMs);
+        this.estimated = this.periodOk >= 2 && t - this.periodStart + retryAfterMs >= 1000;
+        if (this.estimated) {
+          this.lastDecrease = t;
+          this.nextSlot = Math.max(this.nextSlot, t);
+          return;
+        }
+      }
+    }
     if (t - this.lastDecrease < this.policy.cooldownMs) return;
     this.lastDecrease = t;
     this.prune(t);

@@ -162,7 +162,9 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
 
     // On the local test server any call may wait behind a running handler: no client timeout unless asked for.
     const timeoutMs = opts.timeoutMs ?? (endpoint === null ? 0 : 30_000);
-    const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs });
+    // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
+    const connections = Math.max(128, 2 * concurrency + 16);
+    const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs, connections });
     const started = Date.now();
     const runId = store.startRun(started);
     const billed = store.billed();

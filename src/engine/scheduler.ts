@@ -532,7 +532,7 @@ export class Scheduler {
           c.retries++;
           if (v.rateLimited) {
             c.rateLimited++;
-            pace.onRateLimited();
+            pace.onRateLimited(v.retryAfterMs);
             // Requests sent before the latest pause began are the same burst: one burst escalates the backoff once.
             if (sentAt >= gate.pausedAt || v.retryAfterMs !== undefined) {
               if (sentAt >= gate.pausedAt) this.strikes[op]++;

@@ -111,6 +111,21 @@ describe('RateController', () => {
     expect(rc.rate).toBeGreaterThanOrEqual(45 - 1e-9);
     expect(rc.rate).toBeLessThanOrEqual(55);
   });
+  it.each([
+    ['with Retry-After: successes over (time so far + the wait)', 9500, 97],
+    ['without: successes over the time until requests get through again', undefined, 95.1],
+  ])('learns a fixed window from one burst, %s', (_n, retryAfter, want) => {
+    let t = 0;
+    const rc = new RateController(() => t);
+    for (let i = 0; i < 1000; i++) {
+      rc.onSuccess(); // 1,000 allowed per 10 s window, all used in the first half second
+      t += 0.5;
+    }
+    rc.onRateLimited(retryAfter);
+    t = 10_200; // the window freed at 10 s; the first request through came at 10.2 s
+    rc.onSuccess();
+    expect(rc.rate).toBeCloseTo(want, 0);
+  });
   it('never drops under the minimum rate', () => {
     let t = 0;
     const rc = new RateController(() => t);
