@@ -38,7 +38,9 @@ CREATE TABLE rows (
   error_code     TEXT
 );
 CREATE INDEX rows_gen_seq ON rows (gen, seq);
-CREATE INDEX rows_state ON rows (state, gen, seq);
+-- Partial: a row leaves it when submitted and a job's status changes never touch it, so the commit of a job id
+-- (one per /run answer) writes as few pages as possible.
+CREATE INDEX rows_pending ON rows (gen, seq) WHERE state = 'PENDING';
 CREATE TABLE jobs (
   job_id         TEXT PRIMARY KEY,
   row_key        TEXT NOT NULL,
@@ -49,8 +51,7 @@ CREATE TABLE jobs (
   delay_time     INTEGER,
   execution_time INTEGER,
   error          TEXT
-);
-CREATE INDEX jobs_row ON jobs (row_key);
+) WITHOUT ROWID;
 CREATE TABLE samples (
   run_id       INTEGER NOT NULL,
   t            INTEGER NOT NULL,
