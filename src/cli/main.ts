@@ -56,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
             .option('expected-seconds', { type: 'number', describe: 'with --dry-run: seconds one job takes on a worker' })
             .option('sample', { type: 'number', describe: 'with --dry-run: run the first N rows for real and extrapolate' })
             .option('cancel-on-exit', { type: 'boolean', default: false, describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)' })
+            .option('crash-loop', { type: 'number', describe: 'stop when this many jobs in a row FAILED with the same error; 0 = never [default: 10]' })
+            .option('max-failure-rate', { type: 'number', describe: 'stop when more than this share of the last 50 rows failed after retries; 1 = never [default: 0.5]' })
             .option('timeout', { type: 'number', describe: 'per-request timeout, ms; 0 = none [default: 30000; none without --endpoint]' })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example([
@@ -81,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
             limit: a.limit,
             timeoutMs: a.timeout,
             cancelOnExit: a['cancel-on-exit'],
+            crashLoopJobs: a['crash-loop'],
+            maxFailureRate: a['max-failure-rate'],
             dryRun: a['dry-run'],
             expectedSeconds: a['expected-seconds'],
             sample: a.sample,

@@ -12,6 +12,7 @@ import { acquireLock } from '../store/lock.js';
 import { Store } from '../store/store.js';
 import { Scheduler, type Outcome, type Progress } from './scheduler.js';
 import { cancelInFlight } from './cancel.js';
+import { DEFAULT_HEALTH_POLICY } from './health.js';
 
 export const DEFAULT_BASE_URL = 'https://api.runpod.ai/v2';
 
@@ -55,6 +56,10 @@ export interface RunBatchOptions {
   cancelOnExit?: boolean;
   /** RunPod's retention of /run results (30 min): a job of an earlier run older than this that answers 404 counts as expired, not lost. @default 1_800_000 */
   retentionMs?: number;
+  /** Stop when this many jobs in a row FAILED with the same error (a crash-looping worker); 0 = never. @default 10 */
+  crashLoopJobs?: number;
+  /** Stop when more than this share of the last 50 rows failed after their retries; 1 = never. @default 0.5 */
+  maxFailureRate?: number;
   /** Only the first N rows of the input. */
   limit?: number;
   /** Per-request timeout (ms) of short calls; 0 = none. @default 30000; none against the local test server */
@@ -119,7 +124,17 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const concurrency = opts.concurrency ?? (endpoint === null ? 1 : 100);
   const retries = opts.retries ?? 2;
   const idField = opts.idField ?? 'id';
-  checkOptions({ baseUrl, endpoint, apiKey, concurrency, retries, limit: opts.limit, maxCost: opts.maxCost });
+  checkOptions({
+    baseUrl,
+    endpoint,
+    apiKey,
+    concurrency,
+    retries,
+    limit: opts.limit,
+    maxCost: opts.maxCost,
+    crashLoopJobs: opts.crashLoopJobs,
+    maxFailureRate: opts.maxFailureRate,
+  });
   const price = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
   if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
 
@@ -176,6 +191,11 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         retentionMs: opts.retentionMs,
         untimedStatus: !endpoint,
         longPoll: endpoint !== null && opts.longPoll !== false,
+        health: {
+          crashLoopJobs: opts.crashLoopJobs ?? DEFAULT_HEALTH_POLICY.crashLoopJobs,
+          maxFailureRate: opts.maxFailureRate ?? DEFAULT_HEALTH_POLICY.maxFailureRate,
+          window: DEFAULT_HEALTH_POLICY.window,
+        },
         budget:
           opts.maxCost !== undefined && price.perSecond !== null
             ? { maxUsd: opts.maxCost, pricePerSecond: price.perSecond, spentSeconds: billed.seconds, perJobSeconds: billed.jobs > 0 ? billed.seconds / billed.jobs : null }
@@ -276,6 +296,8 @@ function checkOptions(o: {
   retries: number;
   limit?: number;
   maxCost?: number;
+  crashLoopJobs?: number;
+  maxFailureRate?: number;
 }): void {
   const problems: string[] = [];
   if (!/^https?:\/\//.test(o.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(o.baseUrl)}`);
@@ -285,6 +307,8 @@ function checkOptions(o: {
   if (!Number.isInteger(o.retries) || o.retries < 0) problems.push(`--retries: must be a whole number ≥ 0`);
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) problems.push(`--limit: must be a whole number ≥ 1`);
   if (o.maxCost !== undefined && !(o.maxCost > 0)) problems.push(`--max-cost: must be a positive number of USD`);
+  if (o.crashLoopJobs !== undefined && (!Number.isInteger(o.crashLoopJobs) || o.crashLoopJobs < 0)) problems.push(`--crash-loop: must be a whole number ≥ 0`);
+  if (o.maxFailureRate !== undefined && !(o.maxFailureRate > 0 && o.maxFailureRate <= 1)) problems.push(`--max-failure-rate: must be in (0, 1]`);
   if (problems.length > 0) {
     const first = problems[0].startsWith('RUNPOD_API_KEY') || problems[0].startsWith('--endpoint') ? ConfigError : UsageError;
     throw new first(problems.join('\n'));

@@ -124,6 +124,21 @@ describe('stop instead of burning the file', () => {
     expect(res.filter((x) => x.status === 'PENDING').length).toBeGreaterThan(900);
   });
 
+  it('the thresholds are configurable: --crash-loop 3 stops sooner, 0 never stops', async () => {
+    const boom = () => {
+      throw new Error('same every time');
+    };
+    const e = (emu = await startEmulator({ workers: 1, executionMs: 1, handler: boom }));
+    const early = await run(e, 200, { concurrency: 1, retries: 0, crashLoopJobs: 3, maxFailureRate: 1 });
+    expect(early.r.exitCode).toBe(2);
+    expect(early.r.message).toMatch(/last 3 jobs all FAILED/);
+    expect(e.stats.jobsCreated).toBe(3);
+    const never = await run(e, 60, { concurrency: 4, retries: 0, crashLoopJobs: 0, maxFailureRate: 1 });
+    expect(never.r.exitCode).toBe(2);
+    expect(never.r.message).toBeUndefined();
+    expect(never.r.stats.rows.byStatus).toEqual({ FAILED: 60 });
+  });
+
   it('a sustained failure rate after retries: exit 2', async () => {
     const e = (emu = await startEmulator({
       workers: 8,
