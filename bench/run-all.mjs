@@ -2,7 +2,11 @@
 // Runs every benchmark one after the other (never in parallel: they measure time and CPU on the same machine) and
 // collects their JSON result lines into bench/out/results-<timestamp>.jsonl (and bench/out/results-latest.jsonl).
 //
-//   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume] [--build] [--profile]
+//   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume] [--profile]
+//                          [--snapshot <rev>] [--no-snapshot] [--build]
+// By default the engine measured is a private build of git HEAD (bench/snapshot.mjs → bench/out/snapshot-<sha>/),
+// so that others rebuilding dist/ during the ~35 minutes cannot change the engine mid-run. --no-snapshot measures
+// dist/ as it is (--build runs tsc on it first), e.g. for uncommitted changes.
 // Default sizes take about 35 minutes in all (memory + resume: ~20 of them). Each script's output goes to the
 // terminal as it runs; a script that fails is reported and the others still run.
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,10 +15,18 @@ import { join } from 'node:path';
 import { BENCH_DIR, OUT_DIR, ROOT, parseArgs, watchdog } from './lib/common.mjs';
 
 const ALL = ['saturation', 'polling', 'rate-limit', 'overhead', 'memory', 'resume'];
-const args = parseArgs(process.argv.slice(2), { quick: false, only: ALL.join(','), build: false, profile: false });
+const args = parseArgs(process.argv.slice(2), { quick: false, only: ALL.join(','), build: false, profile: false, snapshot: 'HEAD' });
 watchdog(4 * 3600_000, 'run-all');
 
-if (args.build) {
+const env = { ...process.env };
+if (args.snapshot !== false) {
+  const rev = args.snapshot === true ? 'HEAD' : String(args.snapshot);
+  console.error(`run-all: building a snapshot of ${rev}…`);
+  const s = spawnSync(process.execPath, [join(BENCH_DIR, 'snapshot.mjs'), '--commit', rev], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (s.status !== 0) process.exit(s.status ?? 1);
+  env.RPB_DIST = s.stdout.trim();
+  console.error(`run-all: measuring ${env.RPB_DIST}`);
+} else if (args.build) {
   console.error('run-all: npx tsc -p tsconfig.json');
   const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
@@ -33,7 +45,7 @@ for (const name of String(args.only).split(',')) {
   if (args.profile && ['overhead', 'resume'].includes(name)) a.push('--profile');
   console.error(`\n=== run-all: ${name} ${a.join(' ')} ===`);
   const t0 = Date.now();
-  const child = spawn(process.execPath, [join(BENCH_DIR, `${name}.mjs`), ...a], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(BENCH_DIR, `${name}.mjs`), ...a], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d) => {

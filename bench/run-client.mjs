@@ -3,8 +3,10 @@
 // Default settings: only input/out/endpoint/apiKey/baseUrl are passed, progress off.
 //   node bench/run-client.mjs --input FILE --out DIR --base-url URL [--max-ms 3600000] [--concurrency N] [--no-long-poll]
 // Prints one JSON line: {wallMs, exitCode, submitted, rows, requests, ingest, heapUsedMb}.
-import { runBatch } from '../dist/index.js';
 import { parseArgs, API_KEY, ENDPOINT } from './lib/common.mjs';
+import { engine } from './lib/dist.mjs';
+
+const { runBatch } = await engine();
 
 const a = parseArgs(process.argv.slice(2), { maxMs: 3600_000 });
 if (!a.input || !a.out || !a.baseUrl) {

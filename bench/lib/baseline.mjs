@@ -83,15 +83,27 @@ export async function runBaseline(o) {
     o.onResult?.(r, s);
   };
 
-  const pending = new Set();
+  // Keep memory bounded for big inputs: read at most `ahead` rows beyond those finished (one waiter, O(1) per row;
+  // a Promise.race over the pending set would add a reaction to every pending promise per row).
+  const ahead = Math.max(1000, o.concurrency * 4);
+  let pending = 0;
+  let wake = null;
+  let allDone = null;
+  const settled = () => {
+    pending--;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+    if (pending === 0 && allDone) allDone();
+  };
   for await (const body of o.rows) {
     counts.rows++;
-    const p = limit(() => one(body));
-    pending.add(p);
-    p.finally(() => pending.delete(p));
-    // Keep memory bounded for big inputs: do not queue more than a few thousand closures ahead.
-    if (pending.size >= Math.max(1000, o.concurrency * 4)) await Promise.race(pending);
+    pending++;
+    limit(() => one(body)).then(settled, settled);
+    if (pending >= ahead) await new Promise((r) => (wake = r));
   }
-  await Promise.all(pending);
+  if (pending > 0) await new Promise((r) => (allDone = r));
   return { wallMs: Date.now() - started, counts, results };
 }

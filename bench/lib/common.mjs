@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { engineInfo } from './dist.mjs';
 
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = resolve(BENCH_DIR, '..');
@@ -206,7 +207,7 @@ export function machine() {
   } catch {
     /* not linux */
   }
-  return { node: process.version, cpus: cpus().length, model, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
+  return { node: process.version, cpus: cpus().length, model, loadavg: loadavg().map((x) => Math.round(x * 100) / 100), engine: engineInfo() };
 }
 
 /** Prints a table: columns = [[header, key or fn]]. */

@@ -2,7 +2,9 @@
 // Driven over IPC by bench/lib/common.mjs#startEmu: {type:'start', options} → {type:'ready', baseUrl};
 // {type:'stats', windowMs?} → {type:'stats', stats}; {type:'close'} → closes and exits.
 // It exits by itself when the parent goes away (IPC disconnect) or after --max-ms (a watchdog).
-import { startEmulator } from '../../dist/index.js';
+import { engine } from './dist.mjs';
+
+const { startEmulator } = await engine();
 
 const maxMs = Number(process.env.BENCH_EMU_MAX_MS ?? 3 * 3600_000);
 setTimeout(() => {

@@ -42,6 +42,8 @@ export class RateController {
   private periodStart = -1;
   private periodOk = 0;
   private limitedAt = -1;
+  /** The latest 429 of the current pause: the window turned between it and the next success. */
+  private lastLimited = -1;
   private estimated = false;
 
   constructor(
@@ -63,8 +65,9 @@ export class RateController {
     this.okTimes.push(t);
     this.prune(t);
     if (this.limitedAt >= 0) {
-      // Requests get through again: a new window began. Its length tells the pace, unless Retry-After told already.
-      if (!this.estimated) this.setFromPeriod(t - this.periodStart);
+      // Requests get through again: a new window began, somewhere between the last 429 and now. Its length tells
+      // the pace, unless Retry-After told already.
+      if (!this.estimated) this.setFromPeriod((this.lastLimited + t) / 2 - this.periodStart);
       this.periodStart = -1;
       this.limitedAt = -1;
       this.estimated = false;
@@ -87,6 +90,7 @@ export class RateController {
   /** A 429: lower the rate (once per cooldown). `retryAfterMs`: the server's Retry-After, when it sent one. */
   onRateLimited(retryAfterMs?: number): void {
     const t = this.now();
+    this.lastLimited = t;
     if (this.limitedAt < 0) {
       this.limitedAt = t;
       if (retryAfterMs !== undefined && this.periodStart >= 0) {

@@ -105,6 +105,12 @@ type Row = WorkRow & { reruns: number };
 const PAGE = 512;
 
 /**
+ * Pauses after a 429 without Retry-After: short and capped at 2 s. A rate window frees at a moment the client is not
+ * told; probing every 2 s at most finds it soon after (a few 429s per window), where a 30 s cap could skip a window.
+ */
+const RATE_LIMIT_BACKOFF: BackoffPolicy = { baseMs: 250, factor: 2, maxMs: 2000, maxRetryAfterMs: 120_000, jitter: 0.2 };
+
+/**
  * Admission and polling. At most `concurrency` rows hold a job (or a /run in progress); each answer to /run is
  * committed to the store before anything else; each job is polled when an answer is likely (poll-plan.ts).
  */
@@ -536,7 +542,7 @@ export class Scheduler {
             // Requests sent before the latest pause began are the same burst: one burst escalates the backoff once.
             if (sentAt >= gate.pausedAt || v.retryAfterMs !== undefined) {
               if (sentAt >= gate.pausedAt) this.strikes[op]++;
-              gate.pause(backoffDelay(Math.max(1, this.strikes[op]), v.retryAfterMs, this.o.backoff, this.random), `429 on /${name}`);
+              gate.pause(backoffDelay(Math.max(1, this.strikes[op]), v.retryAfterMs, RATE_LIMIT_BACKOFF, this.random), `429 on /${name}`);
             }
             continue;
           }

@@ -113,7 +113,7 @@ describe('RateController', () => {
   });
   it.each([
     ['with Retry-After: successes over (time so far + the wait)', 9500, 97],
-    ['without: successes over the time until requests get through again', undefined, 95.1],
+    ['without: successes over the time until the window turned (between the last 429 and the next success)', undefined, 98.5],
   ])('learns a fixed window from one burst, %s', (_n, retryAfter, want) => {
     let t = 0;
     const rc = new RateController(() => t);
@@ -122,6 +122,7 @@ describe('RateController', () => {
       t += 0.5;
     }
     rc.onRateLimited(retryAfter);
+    for (t = 1500; t < 10_000; t += 2000) rc.onRateLimited(retryAfter); // probes during the pause: 429, last at 9.5 s
     t = 10_200; // the window freed at 10 s; the first request through came at 10.2 s
     rc.onSuccess();
     expect(rc.rate).toBeCloseTo(want, 0);
