@@ -104,7 +104,8 @@ export class RateController {
         }
       }
     }
-    if (t - this.lastDecrease < this.policy.cooldownMs) return;
+    // Retry-After already told this window's pace: 429s until it turns say nothing new.
+    if (this.estimated || t - this.lastDecrease < this.policy.cooldownMs) return;
     this.lastDecrease = t;
     this.prune(t);
     const got = this.okTimes.length - this.okHead;
