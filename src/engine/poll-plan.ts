@@ -12,6 +12,8 @@ export interface PollPolicy {
   tailFraction: number;
   /** First poll when nothing is known about the endpoint yet. @default 500 */
   initialGuessMs: number;
+  /** While nothing is learned yet, wait this fraction of the time elapsed: few polls until a first job teaches. @default 0.5 */
+  unknownFraction: number;
 }
 
 export const DEFAULT_POLL_POLICY: Readonly<PollPolicy> = {
@@ -19,6 +21,7 @@ export const DEFAULT_POLL_POLICY: Readonly<PollPolicy> = {
   maxIntervalMs: 15_000,
   tailFraction: 0.1,
   initialGuessMs: 500,
+  unknownFraction: 0.5,
 };
 
 export interface PollContext {
@@ -44,7 +47,8 @@ export function nextPollDelay(ctx: PollContext, policy: PollPolicy = DEFAULT_POL
   } else if (ctx.status === undefined) {
     predictedFinish = policy.initialGuessMs;
   }
-  const tail = Math.max(policy.minIntervalMs, ctx.elapsedMs * policy.tailFraction);
+  const learned = ctx.expectedE2eMs !== undefined || ctx.expectedExecMs !== undefined;
+  const tail = Math.max(policy.minIntervalMs, ctx.elapsedMs * (learned ? policy.tailFraction : policy.unknownFraction));
   let wait = predictedFinish !== undefined && predictedFinish - ctx.elapsedMs > tail ? predictedFinish - ctx.elapsedMs : tail;
   wait = Math.min(policy.maxIntervalMs, Math.max(policy.minIntervalMs, wait));
   return Math.round(wait);

@@ -338,8 +338,8 @@ export class Scheduler {
         elapsedMs: this.now() - l.submittedAt,
         status: l.status,
         delayTime: l.delayTime,
-        expectedExecMs: this.execWindow.quantile(0.25),
-        expectedE2eMs: this.e2eWindow.quantile(0.25),
+        expectedExecMs: this.execWindow.quantile(0.5),
+        expectedE2eMs: this.e2eWindow.quantile(0.5),
       },
       this.o.poll,
     );
@@ -421,7 +421,10 @@ export class Scheduler {
     const error = s.error === undefined || s.error === null ? null : typeof s.error === 'string' ? s.error : JSON.stringify(s.error);
     if (s.status === 'COMPLETED') {
       if (executionTime !== null) this.execWindow.push(executionTime);
-      if (!l.resumed) this.e2eWindow.push(at - l.submittedAt);
+      // Learn the job's true duration (RunPod's delayTime + executionTime) where reported: the end-to-end time seen
+      // here includes our own detection delay, and learning from it would make late polls later still.
+      if (delayTime !== null && executionTime !== null) this.e2eWindow.push(delayTime + executionTime);
+      else if (!l.resumed) this.e2eWindow.push(at - l.submittedAt);
     }
     this.bill(executionTime);
     const sick = this.health.job(s.status, error);

@@ -48,10 +48,13 @@ describe('nextPollDelay', () => {
   ])('%s', (_name, ctx, want) => {
     expect(nextPollDelay(ctx, DEFAULT_POLL_POLICY)).toBe(want);
   });
-  it('detection delay stays within 10% of the time waited once past the floor', () => {
+  it('once jobs have finished, detection delay stays within 10% of the time waited past the floor', () => {
     for (const elapsed of [3000, 10_000, 60_000, 120_000]) {
-      expect(nextPollDelay({ ...base, elapsedMs: elapsed }) / elapsed).toBeLessThanOrEqual(0.1);
+      expect(nextPollDelay({ ...base, elapsedMs: elapsed, expectedE2eMs: 1000 }) / elapsed).toBeLessThanOrEqual(0.1);
     }
+  });
+  it('before any job finished, waits grow by half the time waited: few polls until a first job teaches', () => {
+    expect(nextPollDelay({ ...base, elapsedMs: 4000 })).toBe(2000);
   });
 });
 
