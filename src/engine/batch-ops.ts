@@ -109,7 +109,9 @@ export function regenerateBatch(outDir: string): { files: AllFiles; stats: Stats
   const { store, gen, settings } = openBatch(outDir);
   const release = acquireLockOrClose(store, outDir);
   try {
-    return regenerate(store, outDir, gen, settings);
+    const views = regenerate(store, outDir, gen, settings);
+    store.setMeta('viewsOf', store.lastRunId());
+    return views;
   } finally {
     store.close();
     release();
@@ -170,6 +172,7 @@ export async function cancelBatch(outDir: string, o: { apiKey?: string | null; t
     if (target.endpoint !== null && !apiKey) throw new ConfigError('RUNPOD_API_KEY: not set (the API key is read from the environment)');
     const client = createClient({ baseUrl: target.baseUrl, endpointId: target.endpoint, apiKey, timeoutMs: o.timeoutMs });
     try {
+      store.setMeta('viewsOf', null); // rows change: the next run must rewrite the views
       return await cancelInFlight(client, store, gen);
     } finally {
       await client.close();

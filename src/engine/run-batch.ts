@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, basename, extname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
@@ -181,6 +182,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const connections = Math.max(128, 2 * concurrency + 16);
     const client = createClient({ baseUrl, endpointId: endpoint, apiKey, dispatcher: opts.dispatcher, timeoutMs, connections });
     const started = Date.now();
+    // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
+    const viewsCurrent = store.getMeta<number | null>('viewsOf') === store.lastRunId();
     const runId = store.startRun(started);
     const billed = store.billed();
     const scheduler = new Scheduler(
@@ -242,7 +245,13 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind !== 'done' || !allCompleted ? 2 : 0;
     store.endRun(runId, Date.now(), exitCode, submitted);
     tick();
-    const { files, stats } = regenerate(store, outDir, loaded.gen, settings);
+    const p = scheduler.progress();
+    const unchanged =
+      viewsCurrent && loaded.skipped && outcome.kind === 'done' && p.submitted + p.completed + p.failed + p.requeued === 0;
+    const kept = unchanged ? currentViews(outDir) : null;
+    const { files, stats } = kept ?? regenerate(store, outDir, loaded.gen, settings);
+    store.setMeta('viewsOf', runId);
+    if (kept) log('nothing changed since the last run: the output files are current');
     const message =
       outcome.kind === 'fatal'
         ? outcome.error.message
@@ -257,6 +266,26 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   } finally {
     store.close();
     release?.();
+  }
+}
+
+/**
+ * The views a run that changed nothing would write again, as they are on disk — a rerun of a finished million-row
+ * batch need not rewrite a million lines. null when any is missing or unreadable.
+ */
+function currentViews(outDir: string): { files: AllFiles; stats: Stats } | null {
+  const files: AllFiles = {
+    results: join(outDir, 'results.jsonl'),
+    errors: join(outDir, 'errors.jsonl'),
+    stats: join(outDir, 'stats.json'),
+    reportMd: join(outDir, 'report.md'),
+    reportHtml: join(outDir, 'report.html'),
+  };
+  try {
+    if (!Object.values(files).every((f) => existsSync(f))) return null;
+    return { files, stats: JSON.parse(readFileSync(files.stats, 'utf8')) as Stats };
+  } catch {
+    return null;
   }
 }
 

@@ -36,7 +36,7 @@ export function exportRows(store: Store, gen: number, format: 'jsonl' | 'csv', w
 }
 
 function lineOf(r: StoredRow): string {
-  return resultLine(r, JSON.parse(r.body) as { input: unknown });
+  return resultLine(r);
 }
 
 /** {a: {b: 1}, c: [1, 2]} → {"a.b": 1, "c": "[1,2]"}. Objects nest with dots; arrays and scalars are leaves. */

@@ -1,28 +1,31 @@
 import type { StoredRow } from '../store/store.js';
 
 /** The status a row shows in results: its terminal state, or where it stands (PENDING, IN_QUEUE, IN_PROGRESS). */
-export function rowStatus(r: StoredRow): string {
+export function rowStatus(r: Pick<StoredRow, 'state' | 'jobStatus'>): string {
   return r.state === 'SUBMITTED' ? (r.jobStatus ?? 'IN_QUEUE') : r.state;
 }
 
-/** One results.jsonl line: input and output merged, with the job's timings (ms, as RunPod reports them). */
-export function resultLine(r: StoredRow, body: { input: unknown }): string {
-  const line: Record<string, unknown> = {
-    id: JSON.parse(r.idJson),
-    status: rowStatus(r),
-    input: body.input,
-  };
-  if (r.output !== null) line.output = JSON.parse(r.output);
-  if (r.error !== null && r.state !== 'COMPLETED') line.error = parseMaybeJson(r.error);
-  line.jobId = r.jobId;
-  line.delayTime = r.delayTime;
-  line.executionTime = r.executionTime;
-  line.endToEndMs = r.e2eMs;
-  line.attempts = r.attempts;
-  line.line = r.line;
-  if (r.lost > 0) line.lost = r.lost;
-  if (r.expired > 0) line.expired = r.expired;
-  return JSON.stringify(line);
+/** The JSON text of a row's input, cut from its stored body without a parse where the body is just {"input": …}. */
+export function inputJson(r: Pick<StoredRow, 'body' | 'inputOnly'>): string {
+  if (r.inputOnly === 1 && r.body.startsWith('{"input":') && r.body.endsWith('}')) return r.body.slice(9, -1);
+  return JSON.stringify((JSON.parse(r.body) as { input: unknown }).input);
+}
+
+/**
+ * One results.jsonl line: input and output merged, with the job's timings (ms, as RunPod reports them). Built from
+ * the stored JSON texts (id, input, output are stored as JSON.stringify wrote them): a million rows are written
+ * without parsing and re-serialising each input and output.
+ */
+export function resultLine(r: StoredRow): string {
+  let line = `{"id":${r.idJson},"status":${JSON.stringify(rowStatus(r))},"input":${inputJson(r)}`;
+  if (r.output !== null) line += `,"output":${r.output}`;
+  if (r.error !== null && r.state !== 'COMPLETED') line += `,"error":${JSON.stringify(parseMaybeJson(r.error))}`;
+  line +=
+    `,"jobId":${r.jobId === null ? 'null' : JSON.stringify(r.jobId)},"delayTime":${r.delayTime},"executionTime":${r.executionTime}` +
+    `,"endToEndMs":${r.e2eMs},"attempts":${r.attempts},"line":${r.line}`;
+  if (r.lost > 0) line += `,"lost":${r.lost}`;
+  if (r.expired > 0) line += `,"expired":${r.expired}`;
+  return line + '}';
 }
 
 /**

@@ -29,9 +29,8 @@ export function writeOutputs(store: Store, dir: string, o: WriteOptions): { file
   const errors = new AtomicFile(files.errors);
   function* rows(): Generator<RowRecord> {
     for (const r of store.rows(o.gen)) {
-      const body = JSON.parse(r.body) as Record<string, unknown> & { input: unknown };
-      results.write(resultLine(r, body) + '\n');
-      if (r.state !== 'COMPLETED') errors.write(errorLine(r, body, o.idField) + '\n');
+      results.write(resultLine(r) + '\n');
+      if (r.state !== 'COMPLETED') errors.write(errorLine(r, JSON.parse(r.body) as Record<string, unknown>, o.idField) + '\n');
       yield {
         status: rowStatus(r),
         attempts: r.attempts,
@@ -46,7 +45,7 @@ export function writeOutputs(store: Store, dir: string, o: WriteOptions): { file
   const stats = computeStats({
     rows: rows(),
     jobs: (function* () {
-      yield* store.jobs(); // lazily: one open statement at a time on the connection
+      yield* store.jobOutcomes(); // lazily: one open statement at a time on the connection
     })(),
     ops: store.ops(),
     wallSeconds: store.wallSeconds(),

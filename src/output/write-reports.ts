@@ -25,9 +25,9 @@ export function writeReports(store: Store, dir: string, o: ReportOptions): { mar
     outDir: dir,
     // One open statement at a time on the connection: each iterable starts when the previous one is done.
     samples: lazy(() => store.samples()),
-    jobs: lazy(() => store.jobs()),
+    jobs: lazy(() => store.jobTimeline()),
     rows: (function* () {
-      for (const r of store.rows(o.gen)) yield reportRowOf(r);
+      for (const r of store.summaryRows(o.gen)) yield reportRowOf(r);
     })(),
   });
   const files = { markdown: join(dir, 'report.md'), html: join(dir, 'report.html') };

@@ -21,6 +21,8 @@ CREATE TABLE rows (
   gen            INTEGER NOT NULL,
   hash           TEXT NOT NULL,
   body           TEXT NOT NULL,
+  -- 1 when the body is exactly {"input": …}: its input's JSON is then body[9:-1], with no parse needed.
+  input_only     INTEGER NOT NULL DEFAULT 0,
   state          TEXT NOT NULL DEFAULT 'PENDING',
   job_id         TEXT,
   job_status     TEXT,

@@ -25,6 +25,8 @@ export interface StoredRow {
   seq: number;
   line: number;
   body: string;
+  /** 1: body is exactly {"input": …}. */
+  inputOnly: number;
   state: RowState;
   jobId: string | null;
   jobStatus: string | null;
@@ -41,6 +43,11 @@ export interface StoredRow {
   error: string | null;
   errorCode: string | null;
 }
+
+export type SummaryRow = Pick<
+  StoredRow,
+  'idJson' | 'line' | 'state' | 'jobStatus' | 'attempts' | 'delayTime' | 'executionTime' | 'e2eMs' | 'error'
+>;
 
 export interface StoredJob {
   jobId: string;
@@ -114,11 +121,13 @@ export class Store {
       lineOf: db.prepare(`SELECT line FROM rows WHERE key = ?`).pluck(),
       olderThan: db.prepare(`SELECT count(*) FROM rows WHERE gen < ?`).pluck(),
       insertRow: db.prepare(
-        `INSERT INTO rows (key, id_json, seq, line, gen, hash, body) VALUES (@key, @idJson, @seq, @line, @gen, @hash, @body)`,
+        `INSERT INTO rows (key, id_json, seq, line, gen, hash, body, input_only)
+         VALUES (@key, @idJson, @seq, @line, @gen, @hash, @body, @inputOnly)`,
       ),
       touchRow: db.prepare(`UPDATE rows SET seq = @seq, line = @line, gen = @gen, id_json = @idJson WHERE key = @key`),
       resetRow: db.prepare(
-        `UPDATE rows SET id_json = @idJson, seq = @seq, line = @line, gen = @gen, hash = @hash, body = @body, state = 'PENDING',
+        `UPDATE rows SET id_json = @idJson, seq = @seq, line = @line, gen = @gen, hash = @hash, body = @body,
+           input_only = @inputOnly, state = 'PENDING',
            job_id = NULL, job_status = NULL, attempts = 0, failures = 0, lost = 0, expired = 0, submitted_at = NULL,
            finished_at = NULL, delay_time = NULL, execution_time = NULL, e2e_ms = NULL, output = NULL, error = NULL,
            error_code = NULL
@@ -164,14 +173,23 @@ export class Store {
       ),
       counts: db.prepare(`SELECT state, count(*) AS n FROM rows WHERE gen = ? GROUP BY state`),
       allRows: db.prepare(
-        `SELECT key, id_json AS idJson, seq, line, body, state, job_id AS jobId, job_status AS jobStatus, attempts, failures,
+        `SELECT key, id_json AS idJson, seq, line, body, input_only AS inputOnly, state, job_id AS jobId, job_status AS jobStatus, attempts, failures,
            lost, expired, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
            execution_time AS executionTime, e2e_ms AS e2eMs, output, error, error_code AS errorCode
          FROM rows WHERE gen = ? ORDER BY seq`,
       ),
       allJobs: db.prepare(
         `SELECT job_id AS jobId, row_key AS rowKey, attempt, submitted_at AS submittedAt, finished_at AS finishedAt, status,
-           delay_time AS delayTime, execution_time AS executionTime, error FROM jobs ORDER BY submitted_at`,
+           delay_time AS delayTime, execution_time AS executionTime, error FROM jobs`,
+      ),
+      jobOutcomes: db.prepare(`SELECT status, delay_time AS delayTime, execution_time AS executionTime FROM jobs`),
+      jobTimeline: db.prepare(
+        `SELECT status, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
+           execution_time AS executionTime, error FROM jobs`,
+      ),
+      summaryRows: db.prepare(
+        `SELECT id_json AS idJson, line, state, job_status AS jobStatus, attempts, delay_time AS delayTime,
+           execution_time AS executionTime, e2e_ms AS e2eMs, error FROM rows WHERE gen = ? ORDER BY seq`,
       ),
       addSample: db.prepare(
         `INSERT INTO samples (run_id, t, in_flight, submitted, completed, failed, rate_limited, retries)
@@ -188,6 +206,7 @@ export class Store {
       ),
       ops: db.prepare(`SELECT op, requests, rate_limited AS rateLimited, retries, errors FROM ops`),
       startRun: db.prepare(`INSERT INTO runs (started_at) VALUES (?)`),
+      lastRun: db.prepare(`SELECT max(id) FROM runs`).pluck(),
       heartbeat: db.prepare(`UPDATE runs SET ended_at = ? WHERE id = ?`),
       endRun: db.prepare(`UPDATE runs SET ended_at = ?, exit_code = ?, submitted = ? WHERE id = ?`),
       billed: db.prepare(
@@ -252,7 +271,16 @@ export class Store {
   /** Starts an ingest of generation `gen`; call inside `begin()`/`commit()`. Returns how the row relates to the state. */
   ingestRow(row: InputRow, gen: number): IngestOutcome {
     const prev = this.st.lookup.get(row.key) as { hash: string; gen: number } | undefined;
-    const params = { key: row.key, idJson: JSON.stringify(row.id), seq: row.seq, line: row.line, gen, hash: row.hash, body: row.bodyJson };
+    const params = {
+      key: row.key,
+      idJson: JSON.stringify(row.id),
+      seq: row.seq,
+      line: row.line,
+      gen,
+      hash: row.hash,
+      body: row.bodyJson,
+      inputOnly: Object.keys(row.body).length === 1 ? 1 : 0,
+    };
     if (!prev) {
       this.st.insertRow.run(params);
       return 'new';
@@ -372,6 +400,22 @@ export class Store {
     return this.st.allRows.iterate(gen) as IterableIterator<StoredRow>;
   }
 
+  /** The rows in input order without their bodies and outputs: what reports need, read fast. */
+  summaryRows(gen: number): IterableIterator<SummaryRow> {
+    return this.st.summaryRows.iterate(gen) as IterableIterator<SummaryRow>;
+  }
+
+  /** Every job's status and timings (what billing needs), in no particular order. */
+  jobOutcomes(): IterableIterator<Pick<StoredJob, 'status' | 'delayTime' | 'executionTime'>> {
+    return this.st.jobOutcomes.iterate() as IterableIterator<Pick<StoredJob, 'status' | 'delayTime' | 'executionTime'>>;
+  }
+
+  /** Every job's status, times and error (what reports need), in no particular order. */
+  jobTimeline(): IterableIterator<Omit<StoredJob, 'jobId' | 'rowKey' | 'attempt'>> {
+    return this.st.jobTimeline.iterate() as IterableIterator<Omit<StoredJob, 'jobId' | 'rowKey' | 'attempt'>>;
+  }
+
+  /** Every job ever created, in no particular order. */
   jobs(): IterableIterator<StoredJob> {
     return this.st.allJobs.iterate() as IterableIterator<StoredJob>;
   }
@@ -390,6 +434,11 @@ export class Store {
       out[r.op] = { requests: r.requests, rateLimited: r.rateLimited, retries: r.retries, errors: r.errors };
     }
     return out;
+  }
+
+  /** Id of the newest run, null before the first. */
+  lastRunId(): number | null {
+    return (this.st.lastRun.get() as number | null) ?? null;
   }
 
   startRun(at: number): number {

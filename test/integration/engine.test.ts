@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { InputError } from '../../src/errors.js';
+import { Store } from '../../src/store/store.js';
 import { readJsonl, readResults, readStats } from '../support/results.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
@@ -81,6 +82,26 @@ describe('runBatch against the emulator', () => {
     expect(r.ingest.skipped).toBe(true);
     expect(e.stats.jobsCreated).toBe(created);
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('a rerun after a run killed before writing its views rewrites them; a rerun after a clean one keeps them', async () => {
+    const e = await emulator();
+    const input = writeJsonl(dir, 'views.jsonl', 5);
+    const out = outDir();
+    await runBatch(opts(e, input, out));
+    // A run that changed the state and was killed before writing results, as kill -9 leaves it.
+    const store = Store.open(out);
+    store.startRun(Date.now());
+    store.db.prepare(`UPDATE rows SET output = '{"changed":1}' WHERE key = 'r1'`).run();
+    store.close();
+    const logs: string[] = [];
+    const r = await runBatch(opts(e, input, out, { log: (m) => logs.push(m) }));
+    expect(r.submitted).toBe(0);
+    expect(readResults(out)[0].output).toEqual({ changed: 1 });
+    expect(logs.join('\n')).not.toMatch(/output files are current/);
+    const again: string[] = [];
+    await runBatch(opts(e, input, out, { log: (m) => again.push(m) }));
+    expect(again.join('\n')).toMatch(/output files are current/);
   });
 
   it('input edited between runs: only new and changed rows run, removed rows leave the results', async () => {

@@ -1,10 +1,10 @@
 /** Adapters from the store's shapes to the report's inputs (the store's jobs and samples already fit as they are). */
 import { rowStatus } from '../../output/rows.js';
-import type { Sample, StoredJob, StoredRow } from '../../store/store.js';
+import type { Sample, StoredJob, SummaryRow } from '../../store/store.js';
 import type { ReportJob, ReportRow, ReportSample } from './model.js';
 
 /** One row of the store as the report sees it: its id parsed, SUBMITTED shown as the job's last known status. */
-export function reportRowOf(r: StoredRow): ReportRow {
+export function reportRowOf(r: SummaryRow): ReportRow {
   let id: string | number;
   try {
     const v = JSON.parse(r.idJson) as unknown;

@@ -15,11 +15,11 @@ export type { FailureGroup } from './errors.js';
 export type { Histogram } from './histogram.js';
 export type { Pause } from './timeline.js';
 
-/** Every job ever created, ordered by submittedAt (the store's jobs table). */
+/** Every job ever created, in any order (the store's jobs table). */
 export interface ReportJob {
-  jobId: string;
-  rowKey: string;
-  attempt: number;
+  jobId?: string;
+  rowKey?: string;
+  attempt?: number;
   /** Epoch ms. */
   submittedAt: number;
   finishedAt: number | null;
