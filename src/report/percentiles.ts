@@ -54,7 +54,7 @@ export function summarize(values: ArrayLike<number>): LatencySummary | null {
   };
 }
 
-/** Growable buffer of numbers backed by a Float64Array (doubles its capacity when full). */
+/** Growable buffer of numbers backed by a Float64Array (doubles its capacity when full): timestamps, sums. */
 export class Float64Collector {
   private buf: Float64Array;
   private len = 0;
@@ -76,8 +76,39 @@ export class Float64Collector {
     return this.len;
   }
 
-  /** A view of the collected values (shares memory with the collector; valid until the next push). */
+  /** A view of the values pushed so far (no copy). */
   values(): Float64Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/**
+ * The same for latencies, backed by a Float32Array: half the memory for a million values, and exact for whole
+ * milliseconds up to 2^24 ms (4.6 hours). Not for epoch timestamps.
+ */
+export class LatencyCollector {
+  private buf: Float32Array;
+  private len = 0;
+
+  constructor(initialCapacity = 1024) {
+    this.buf = new Float32Array(Math.max(1, Math.floor(initialCapacity)));
+  }
+
+  push(value: number): void {
+    if (this.len === this.buf.length) {
+      const next = new Float32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.len++] = value;
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** A view of the values pushed so far (no copy). */
+  values(): Float32Array {
     return this.buf.subarray(0, this.len);
   }
 }

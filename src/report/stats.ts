@@ -4,7 +4,7 @@
  */
 import { TERMINAL_STATUSES } from '../runpod/types.js';
 import { billedSeconds as billedSecondsOf } from './cost.js';
-import { Float64Collector, summarize, type LatencySummary } from './percentiles.js';
+import { LatencyCollector, summarize, type LatencySummary } from './percentiles.js';
 
 export type { LatencySummary } from './percentiles.js';
 
@@ -119,9 +119,9 @@ export function computeStats(input: StatsInput): Stats {
   let expired = 0;
   let lost = 0;
   let timingsMissing = 0;
-  const delay = new Float64Collector();
-  const execution = new Float64Collector();
-  const endToEnd = new Float64Collector();
+  const delay = new LatencyCollector();
+  const execution = new LatencyCollector();
+  const endToEnd = new LatencyCollector();
 
   for (const r of input.rows) {
     total++;

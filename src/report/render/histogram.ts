@@ -32,7 +32,7 @@ const SKEW_FOR_LOG = 8;
  * Sorts `values` IN PLACE (the caller's own buffer) and bins them. Non-finite values must not be present.
  * Returns null for no values.
  */
-export function buildHistogram(values: Float64Array): Histogram | null {
+export function buildHistogram(values: Float64Array | Float32Array): Histogram | null {
   const n = values.length;
   if (n === 0) return null;
   values.sort();

@@ -4,7 +4,7 @@
  * bounded top-K; failures: bounded groups). The model is plain JSON, and small whatever the batch size.
  */
 import { billedSeconds as billedSecondsOf } from '../cost.js';
-import { Float64Collector, nearestRank } from '../percentiles.js';
+import { Float64Collector, LatencyCollector, nearestRank } from '../percentiles.js';
 import type { Stats } from '../stats.js';
 import { fmtInt } from './format.js';
 import { FailureGrouper, type FailureGroup } from './errors.js';
@@ -293,9 +293,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
 
   // --- 2. Jobs: billed seconds by finish time, delays for cold starts, outcomes and their errors.
   const costT = new Float64Collector();
-  const costBilled = new Float64Collector();
+  const costBilled = new LatencyCollector();
   let unplacedBilled = 0;
-  const jobDelays = new Float64Collector();
+  const jobDelays = new LatencyCollector();
   const jobCounts: Record<string, number> = {};
   let jobsTotal = 0;
   let firstSubmit: number | null = null;
@@ -320,9 +320,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
   }
 
   // --- 3. Rows: latency values, slowest top-K, failure groups of rows that did not complete.
-  const delays = new Float64Collector();
-  const execs = new Float64Collector();
-  const e2es = new Float64Collector();
+  const delays = new LatencyCollector();
+  const execs = new LatencyCollector();
+  const e2es = new LatencyCollector();
   const slowest: SlowRow[] = [];
   let failedRows = 0;
   for (const r of input.rows) {
