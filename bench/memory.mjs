@@ -55,6 +55,10 @@ async function measure(client, rows) {
       jobsCreated: st.jobsCreated,
       emulatorRssMb: round(st.rssBytes / 1048576, 0),
       outDir: out.replace(BENCH_DIR + '/', 'bench/'),
+      // When the peak happened (s after start, of processWallS), and RSS over time [s, MB]: which phase holds it.
+      rss: t.rss,
+      // Largest process.memoryUsage() figures the client saw (MB): V8 heap vs native (SQLite, buffers).
+      clientMemoryMb: t.result.maxMemoryMb,
       profile: client === 'ours' && args.profile ? profileTop(profDir, 20) : undefined,
     };
   } finally {
@@ -77,6 +81,7 @@ printTable(
     ['rows', 'rows'],
     ['completed', 'completed'],
     ['peak RSS MB', 'peakRssMb'],
+    ['peak at s', (r) => r.rss?.peakAtS],
     ['process wall s', 'processWallS'],
     ['jobs/s', 'jobsPerS'],
     ['CPU µs/job', 'cpuUsPerJob'],

@@ -2,7 +2,7 @@
 // One runBatch in a process of its own, so /usr/bin/time can measure its CPU and peak RSS alone.
 // Default settings: only input/out/endpoint/apiKey/baseUrl are passed, progress off.
 //   node bench/run-client.mjs --input FILE --out DIR --base-url URL [--max-ms 3600000] [--concurrency N] [--no-long-poll]
-// Prints one JSON line: {wallMs, exitCode, submitted, rows, requests, ingest, heapUsedMb}.
+// Prints one JSON line: {wallMs, exitCode, submitted, rows, requests, ingest, heapUsedMb, maxMemoryMb}.
 import { parseArgs, API_KEY, ENDPOINT } from './lib/common.mjs';
 import { engine } from './lib/dist.mjs';
 
@@ -16,6 +16,13 @@ if (!a.input || !a.out || !a.baseUrl) {
 const extra = {};
 if (a.concurrency !== undefined) extra.concurrency = a.concurrency;
 if (a.longPoll === false) extra.longPoll = false;
+// Where the memory is: the largest V8 heap / external / arrayBuffers figures seen (sampled every 500 ms), in MB.
+const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+const sampleMem = () => {
+  const m = process.memoryUsage();
+  for (const k of Object.keys(mem)) mem[k] = Math.max(mem[k], Math.round(m[k] / 1048576));
+};
+setInterval(sampleMem, 500).unref();
 const t0 = performance.now();
 const r = await runBatch({
   input: a.input,
@@ -28,6 +35,7 @@ const r = await runBatch({
   ...extra,
 });
 const wallMs = performance.now() - t0;
+sampleMem();
 console.log(
   JSON.stringify({
     wallMs: Math.round(wallMs),
@@ -38,6 +46,7 @@ console.log(
     requests: r.stats.requests,
     ingest: r.ingest,
     heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1048576),
+    maxMemoryMb: mem,
   }),
 );
 process.exitCode = r.exitCode;

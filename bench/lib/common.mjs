@@ -176,12 +176,27 @@ export async function timeNode(script, args, { nodeArgs = [], maxMs = 3600_000, 
   let stdout = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d) => (stdout += d));
+  // RSS over time (VmRSS of the node process under /usr/bin/time, every 200 ms): tells which phase holds the peak.
+  const trace = [];
+  const t0 = Date.now();
+  let nodePid = null;
+  const sampler = setInterval(() => {
+    try {
+      nodePid ??= Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || null;
+      if (!nodePid) return;
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${nodePid}/status`, 'utf8'));
+      if (m) trace.push([(Date.now() - t0) / 1000, Number(m[1]) / 1024]);
+    } catch {
+      /* not started yet, or gone */
+    }
+  }, 200);
   const killer = setTimeout(() => {
     console.error(`${label}: child over ${Math.round(maxMs / 1000)} s, killing it`);
     child.kill('SIGKILL');
   }, maxMs);
   const [code, signal] = await once(child, 'exit');
   clearTimeout(killer);
+  clearInterval(sampler);
   children.delete(child);
   const raw = readFileSync(timeFile, 'utf8').trim().split('\n').pop();
   rmSync(timeFile, { force: true });
@@ -195,7 +210,18 @@ export async function timeNode(script, args, { nodeArgs = [], maxMs = 3600_000, 
       /* not the result line */
     }
   }
-  return { code, signal, wallS, userS, sysS, cpuS: userS + sysS, maxRssKb, maxRssMb: maxRssKb / 1024, result, stdout };
+  let rss = null;
+  if (trace.length > 0) {
+    let peak = trace[0];
+    for (const p of trace) if (p[1] > peak[1]) peak = p;
+    const step = Math.max(1, Math.ceil(trace.length / 24));
+    rss = {
+      sampledPeakMb: Math.round(peak[1]),
+      peakAtS: round(peak[0], 1),
+      series: trace.filter((_, i) => i % step === 0 || i === trace.length - 1).map(([t, mb]) => [round(t, 1), Math.round(mb)]),
+    };
+  }
+  return { code, signal, wallS, userS, sysS, cpuS: userS + sysS, maxRssKb, maxRssMb: maxRssKb / 1024, result, stdout, rss };
 }
 
 /** The machine, for the record. */

@@ -54,18 +54,23 @@ export function summarize(values: ArrayLike<number>): LatencySummary | null {
   };
 }
 
-/** Growable buffer of numbers backed by a Float64Array (doubles its capacity when full): timestamps, sums. */
-export class Float64Collector {
-  private buf: Float64Array;
+type NumberArray = Float64Array | Float32Array;
+
+/** Growable buffer of numbers in a typed array (doubles its capacity when full). */
+class TypedCollector<A extends NumberArray> {
+  private buf: A;
   private len = 0;
 
-  constructor(initialCapacity = 1024) {
-    this.buf = new Float64Array(Math.max(1, Math.floor(initialCapacity)));
+  constructor(
+    private readonly make: (n: number) => A,
+    initialCapacity: number,
+  ) {
+    this.buf = make(Math.max(1, Math.floor(initialCapacity)));
   }
 
   push(value: number): void {
     if (this.len === this.buf.length) {
-      const next = new Float64Array(this.buf.length * 2);
+      const next = this.make(this.buf.length * 2);
       next.set(this.buf);
       this.buf = next;
     }
@@ -77,38 +82,24 @@ export class Float64Collector {
   }
 
   /** A view of the values pushed so far (no copy). */
-  values(): Float64Array {
-    return this.buf.subarray(0, this.len);
+  values(): A {
+    return this.buf.subarray(0, this.len) as A;
+  }
+}
+
+/** Doubles: for timestamps and sums. */
+export class Float64Collector extends TypedCollector<Float64Array> {
+  constructor(initialCapacity = 1024) {
+    super((n) => new Float64Array(n), initialCapacity);
   }
 }
 
 /**
- * The same for latencies, backed by a Float32Array: half the memory for a million values, and exact for whole
- * milliseconds up to 2^24 ms (4.6 hours). Not for epoch timestamps.
+ * For latencies, backed by a Float32Array: half the memory for a million values, and exact for whole milliseconds
+ * up to 2^24 ms (4.6 hours). Not for epoch timestamps.
  */
-export class LatencyCollector {
-  private buf: Float32Array;
-  private len = 0;
-
+export class LatencyCollector extends TypedCollector<Float32Array> {
   constructor(initialCapacity = 1024) {
-    this.buf = new Float32Array(Math.max(1, Math.floor(initialCapacity)));
-  }
-
-  push(value: number): void {
-    if (this.len === this.buf.length) {
-      const next = new Float32Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.len++] = value;
-  }
-
-  get length(): number {
-    return this.len;
-  }
-
-  /** A view of the values pushed so far (no copy). */
-  values(): Float32Array {
-    return this.buf.subarray(0, this.len);
+    super((n) => new Float32Array(n), initialCapacity);
   }
 }

@@ -1,19 +1,15 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/index.js';
 import { readJsonl, readResults } from '../support/results.js';
 import { runCli, startCli } from '../support/cli.js';
+import { emulatorsClosedAfterEach, ENV, sleep } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
 const dir = tempDir();
+const startEmulator = emulatorsClosedAfterEach();
 let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
-const ENV = { RUNPOD_API_KEY: 'test-key' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let n = 0;
 function batch(rows: number) {
   const input = writeJsonl(dir, `c${++n}.jsonl`, rows);

@@ -1,19 +1,17 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
 import { InputError } from '../../src/errors.js';
 import { Store } from '../../src/store/store.js';
 import { readJsonl, readResults, readStats } from '../support/results.js';
+import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
 const dir = tempDir();
+const startEmulator = emulatorsClosedAfterEach();
 let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
 
 async function emulator(o: EmulatorOptions = {}): Promise<Emulator> {
   emu = await startEmulator({ workers: 8, executionMs: { min: 5, max: 30 }, ...o });

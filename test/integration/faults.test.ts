@@ -1,16 +1,14 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
-import { startEmulator, type Emulator, type EmulatorOptions, type FaultOptions } from '../../src/emulator/index.js';
+import type { Emulator, EmulatorOptions, FaultOptions } from '../../src/emulator/index.js';
 import { readResults, readStats } from '../support/results.js';
+import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
 const dir = tempDir();
+const startEmulator = emulatorsClosedAfterEach();
 let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
 let n = 0;
 const outDir = () => join(dir, `out-${++n}`);
 

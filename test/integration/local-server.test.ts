@@ -3,17 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/engine/run-batch.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
 import { readResults, readStats } from '../support/results.js';
 import { runCli } from '../support/cli.js';
+import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
 const dir = tempDir();
+const startEmulator = emulatorsClosedAfterEach();
 let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
 let n = 0;
 
 async function local(o: EmulatorOptions = {}) {

@@ -18,23 +18,15 @@ import {
   type ReportRow,
   type ReportSample,
 } from '../../src/report/render/index.js';
+import { createRng } from '../../src/emulator/rng.js';
 import { computeStats } from '../../src/report/stats.js';
 import { tempDir } from '../support/tmp.js';
 
 const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the emulator's (mulberry32). */
+const rng = createRng;
 
 const EVIL = `<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">`;
 
