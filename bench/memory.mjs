@@ -5,12 +5,12 @@
 // Baseline: bench/baseline-client.mjs (runpod-sdk + p-limit + 1 s polls, streaming its input and its results: a
 // careful hand-written script) on --baseline-rows rows (default 100,000; 0 skips it).
 // The largest batch's output folder (bench/out/memory-<rows>/) is kept: bench/resume.mjs reruns it.
-// Long: at ~1,500 jobs/s the 1M-row batch takes ~12 minutes. --rows N runs the sizes N/10 and N instead.
+// Long: at ~2,800 jobs/s the 1M-row batch takes ~6 minutes. --rows N runs the sizes N/10 and N instead.
 //
 //   node bench/memory.mjs [--rows 1000000] [--baseline-rows 100000] [--quick] [--profile]
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
+import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, printProfile, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { rows: 1_000_000, baselineRows: 100_000, workers: 1000, quick: false, profile: false });
 if (args.quick) {
@@ -88,9 +88,5 @@ printTable(
     ['emulator RSS MB', 'emulatorRssMb'],
   ],
 );
-for (const r of results) {
-  if (!r.profile) continue;
-  console.log(`\nTop self-time functions, ours, ${r.rows} rows (${r.profile.file}, ${r.profile.totalMs} ms sampled):`);
-  for (const p of r.profile.top) console.log(`  ${String(p.pct).padStart(5)}%  ${String(p.ms).padStart(7)} ms  ${p.fn}`);
-}
+for (const r of results) printProfile(`CPU profile, ours, ${r.rows} rows`, r.profile);
 emit('memory', { args, target: { peakRssMbMax: 200, growthMax: 1.3 }, growth, results });

@@ -11,7 +11,7 @@
 //   node bench/overhead.mjs [--rows 20000] [--workers 1000] [--baseline-concurrency 1000] [--quick] [--profile] [--no-baseline]
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
+import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, printProfile, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { rows: 20_000, workers: 1000, quick: false, profile: false, baseline: true });
 // The baseline's p-limit concurrency: = workers, as a user would set it (--baseline-concurrency 100 = ours' in-flight).
@@ -88,8 +88,5 @@ printTable(
     ['profiled', 'profiled'],
   ],
 );
-if (profile) {
-  console.log(`\nTop self-time functions of our client (${profile.file}, ${profile.totalMs} ms sampled):`);
-  for (const p of profile.top) console.log(`  ${String(p.pct).padStart(5)}%  ${String(p.ms).padStart(6)} ms  ${p.fn}`);
-}
+printProfile('CPU profile of our client', profile);
 emit('overhead', { args, target: { jobsPerSMin: 2000, cpuUsPerJobMax: 200 }, results, profile });

@@ -7,7 +7,7 @@
 //   429 share           = 429 answers / /run requests received by the emulator
 // Ours: runBatch with default settings. Baseline: runpod-sdk + p-limit (concurrency = workers), which retries
 // nothing: every 429 on /run loses its row (counted).
-// Default: RunPod's real /run limit, 1000 per 10 s (about 2 minutes in all). --quick: 100 per 1 s (a scaled-down
+// Default: RunPod's real /run limit, 1000 per 10 s (2.5–4 minutes in all). --quick: 100 per 1 s (a scaled-down
 // window; the engine's backoff and Retry-After handling are in real seconds, so a 1 s window is harder, not easier).
 //
 //   node bench/rate-limit.mjs [--limit 1000] [--window-ms 10000] [--windows 5] [--workers 100] [--quick]

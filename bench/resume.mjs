@@ -3,7 +3,7 @@
 // under /usr/bin/time, node start-up included) and the jobs it submits (runBatch's `submitted` and the emulator's
 // jobsCreated and request counts, all of which must be 0). Target: ≤ 20 s, 0 jobs.
 // The finished batch is bench/out/memory-<rows>/ from bench/memory.mjs when it is there and complete; otherwise it is
-// made first (a full run: ~12 minutes for 1M rows; that time is reported as setup, not measured against the target).
+// made first (a full run: ~6 minutes for 1M rows; that time is reported as setup, not measured against the target).
 // Baseline: a p-limit + runpod-sdk script keeps no state: its rerun submits every row again (by construction).
 //
 //   node bench/resume.mjs [--rows 1000000] [--quick] [--profile]
@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
+import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, printProfile, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { rows: 1_000_000, workers: 1000, quick: false, profile: false });
 if (args.quick) args.rows = Math.min(args.rows, 20_000);
@@ -97,10 +97,7 @@ try {
     ],
   );
   if (setup) console.log(`\n(setup: the first run of the batch took ${setup.wallS} s, exit ${setup.exitCode}, peak RSS ${setup.peakRssMb} MB)`);
-  if (profile) {
-    console.log(`\nTop self-time functions of the rerun (${profile.file}, ${profile.totalMs} ms sampled):`);
-    for (const p of profile.top) console.log(`  ${String(p.pct).padStart(5)}%  ${String(p.ms).padStart(7)} ms  ${p.fn}`);
-  }
+  printProfile('CPU profile of the rerun', profile);
   emit('resume', { args, target: { wallSMax: 20, submittedMax: 0 }, setup, result, profile });
 } finally {
   await emu.close();

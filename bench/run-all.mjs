@@ -5,9 +5,9 @@
 //   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume] [--profile]
 //                          [--snapshot <rev>] [--no-snapshot] [--build]
 // By default the engine measured is a private build of git HEAD (bench/snapshot.mjs → bench/out/snapshot-<sha>/),
-// so that others rebuilding dist/ during the ~35 minutes cannot change the engine mid-run. --no-snapshot measures
+// so that others rebuilding dist/ during the ~20 minutes cannot change the engine mid-run. --no-snapshot measures
 // dist/ as it is (--build runs tsc on it first), e.g. for uncommitted changes.
-// Default sizes take about 35 minutes in all (memory + resume: ~20 of them). Each script's output goes to the
+// Default sizes take about 20 minutes in all (memory + resume: ~10 of them). Each script's output goes to the
 // terminal as it runs; a script that fails is reported and the others still run.
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, copyFileSync } from 'node:fs';

@@ -284,6 +284,7 @@ export function profileTop(dir, n = 15) {
   const p = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((nd) => [nd.id, nd]));
   const self = new Map();
+  const areas = new Map();
   let total = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i] ?? 0;
@@ -293,10 +294,35 @@ export function profileTop(dir, n = 15) {
     const url = cf.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
     const key = `${cf.functionName || '(anonymous)'} ${url ? `${url}:${cf.lineNumber + 1}` : ''}`.trim();
     self.set(key, (self.get(key) ?? 0) + dt);
+    const area = areaOf(url, cf.functionName);
+    areas.set(area, (areas.get(area) ?? 0) + dt);
   }
   const top = [...self.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([fn, us]) => ({ fn, ms: Math.round(us / 1000), pct: round((100 * us) / total, 1) }));
-  return { file: file.replace(ROOT + '/', ''), totalMs: Math.round(total / 1000), top };
+  const byArea = [...areas.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, us]) => ({ area, ms: Math.round(us / 1000), pct: round((100 * us) / total, 1) }));
+  return { file: file.replace(ROOT + '/', ''), totalMs: Math.round(total / 1000), top, byArea };
+}
+
+/** Self time grouped by where the code lives: dist/<folder> of the engine, node_modules/<package>, node internals. */
+function areaOf(url, fn) {
+  let m = /(?:^|\/)dist\/([^/]+)\//.exec(url);
+  if (m && !url.includes('node_modules')) return `engine: ${m[1]}`;
+  m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (m) return m[1];
+  if (url.startsWith('node:')) return 'node internals';
+  if (url === '') return fn.startsWith('(') ? fn : 'native (node/V8 builtins)';
+  return url.startsWith('bench/') ? 'bench harness' : 'other';
+}
+
+/** Prints a profile summary (top functions and areas). */
+export function printProfile(title, profile) {
+  if (!profile) return;
+  console.log(`\n${title} (${profile.file}, ${profile.totalMs} ms sampled) — self time by area:`);
+  for (const a of profile.byArea.slice(0, 12)) console.log(`  ${String(a.pct).padStart(5)}%  ${String(a.ms).padStart(7)} ms  ${a.area}`);
+  console.log('top functions by self time:');
+  for (const p of profile.top) console.log(`  ${String(p.pct).padStart(5)}%  ${String(p.ms).padStart(7)} ms  ${p.fn}`);
 }
