@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, basename, extname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { ConfigError, InputError, RunpodBatchError, StateError, UsageError } from '../errors.js';
+import { ConfigError, InputError, StateError, UsageError } from '../errors.js';
 import type { InputFormat } from '../input/types.js';
 import { regenerate, type AllFiles, type BatchSettings } from '../output/regenerate.js';
 import { resolvePrice } from '../report/cost.js';
@@ -344,4 +344,3 @@ function checkOptions(o: {
   }
 }
 
-export { RunpodBatchError };

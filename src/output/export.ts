@@ -1,4 +1,4 @@
-import type { Store, StoredRow } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { resultLine } from './rows.js';
 
 /** Most columns a CSV export gets; fields past it stay inside the JSON of their parent column. */
@@ -13,14 +13,14 @@ export function exportRows(store: Store, gen: number, format: 'jsonl' | 'csv', w
   let n = 0;
   if (format === 'jsonl') {
     for (const r of store.rows(gen)) {
-      write(lineOf(r) + '\n');
+      write(resultLine(r) + '\n');
       n++;
     }
     return n;
   }
   const columns = new Map<string, true>();
   for (const r of store.rows(gen)) {
-    for (const key of Object.keys(flatten(JSON.parse(lineOf(r)) as Record<string, unknown>))) {
+    for (const key of Object.keys(flatten(JSON.parse(resultLine(r)) as Record<string, unknown>))) {
       if (columns.size >= MAX_COLUMNS) break;
       columns.set(key, true);
     }
@@ -28,15 +28,11 @@ export function exportRows(store: Store, gen: number, format: 'jsonl' | 'csv', w
   const cols = [...columns.keys()];
   write(cols.map(csvCell).join(',') + '\r\n');
   for (const r of store.rows(gen)) {
-    const flat = flatten(JSON.parse(lineOf(r)) as Record<string, unknown>);
+    const flat = flatten(JSON.parse(resultLine(r)) as Record<string, unknown>);
     write(cols.map((c) => csvCell(flat[c])).join(',') + '\r\n');
     n++;
   }
   return n;
-}
-
-function lineOf(r: StoredRow): string {
-  return resultLine(r);
 }
 
 /** {a: {b: 1}, c: [1, 2]} → {"a.b": 1, "c": "[1,2]"}. Objects nest with dots; arrays and scalars are leaves. */

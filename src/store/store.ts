@@ -178,10 +178,6 @@ export class Store {
            execution_time AS executionTime, e2e_ms AS e2eMs, output, error, error_code AS errorCode
          FROM rows WHERE gen = ? ORDER BY seq`,
       ),
-      allJobs: db.prepare(
-        `SELECT job_id AS jobId, row_key AS rowKey, attempt, submitted_at AS submittedAt, finished_at AS finishedAt, status,
-           delay_time AS delayTime, execution_time AS executionTime, error FROM jobs`,
-      ),
       jobOutcomes: db.prepare(`SELECT status, delay_time AS delayTime, execution_time AS executionTime FROM jobs`),
       jobTimeline: db.prepare(
         `SELECT status, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
@@ -415,11 +411,6 @@ export class Store {
   /** Every job's status, times and error (what reports need), in no particular order. */
   jobTimeline(): IterableIterator<Omit<StoredJob, 'jobId' | 'rowKey' | 'attempt'>> {
     return this.st.jobTimeline.iterate() as IterableIterator<Omit<StoredJob, 'jobId' | 'rowKey' | 'attempt'>>;
-  }
-
-  /** Every job ever created, in no particular order. */
-  jobs(): IterableIterator<StoredJob> {
-    return this.st.allJobs.iterate() as IterableIterator<StoredJob>;
   }
 
   addOps(deltas: Record<string, OpDelta>): void {
