@@ -1,8 +1,9 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { HttpError, NetworkError, RunpodBatchError } from '../errors.js';
 import type { HealthResponse, RunResponse, StatusResponse } from './types.js';
 import { parseRetryAfter } from '../engine/backoff.js';
 import { redact } from './redact.js';
+import { send, type Answer } from './send.js';
 
 export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'cancel' | 'retry' | 'purge-queue' | 'health';
 
@@ -45,6 +46,10 @@ export interface RunpodClient {
 export function createClient(opts: ClientOptions): RunpodClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const root = opts.endpointId ? `${base}/${encodeURIComponent(opts.endpointId)}` : base;
+  // Parsed once: each request is sent as origin + path, with no URL parse of its own.
+  const rootUrl = new URL(root);
+  const origin = rootUrl.origin;
+  const prefix = rootUrl.pathname.replace(/\/+$/, '');
   const ownDispatcher = opts.dispatcher
     ? undefined
     : new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -64,28 +69,22 @@ export function createClient(opts: ClientOptions): RunpodClient {
     timeout = timeoutMs,
   ): Promise<T> {
     const url = root + path;
-    let res: Dispatcher.ResponseData;
+    let res: Answer;
     try {
-      res = await request(url, {
+      res = await send(dispatcher, {
+        origin,
+        path: prefix + path,
         method,
         headers,
         body,
-        dispatcher,
         signal: co.signal,
-        headersTimeout: co.noTimeout ? 0 : timeout,
-        bodyTimeout: co.noTimeout ? 0 : timeout,
+        timeoutMs: co.noTimeout ? 0 : timeout,
       });
     } catch (err) {
       if (co.signal?.aborted) throw abortError(err);
       throw new NetworkError(op, method, url, scrub(err, secret));
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      if (co.signal?.aborted) throw abortError(err);
-      throw new NetworkError(op, method, url, scrub(err, secret));
-    }
+    let text = res.text;
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new HttpError(op, method, url, res.statusCode, redact(text, secret), parseRetryAfter(res.headers['retry-after'], Date.now()));
     }
