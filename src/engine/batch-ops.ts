@@ -118,11 +118,16 @@ export function regenerateBatch(outDir: string): { files: AllFiles; stats: Stats
   }
 }
 
+/** Takes the batch's lock (or closes the store and throws), then brings rows up to date with the job-id log. */
 function acquireLockOrClose(store: Store, outDir: string): () => void {
+  let release: (() => void) | undefined;
   try {
-    return acquireLock(outDir);
+    release = acquireLock(outDir);
+    store.applyLog();
+    return release;
   } catch (err) {
     store.close();
+    release?.();
     throw err;
   }
 }

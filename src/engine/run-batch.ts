@@ -145,6 +145,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   let release: (() => void) | undefined;
   try {
     release = acquireLock(outDir);
+    // Job ids a killed run logged but had not yet written into their rows.
+    store.applyLog();
     const target = { baseUrl, endpoint };
     const known = store.getMeta<typeof target>('target');
     if (known && (known.endpoint !== endpoint || known.baseUrl !== baseUrl) && store.submittedRows(store.getMeta<number>('gen') ?? 0).length > 0) {

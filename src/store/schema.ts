@@ -3,7 +3,7 @@ import { StateError } from '../errors.js';
 
 /** Marks a state file as ours, so a foreign SQLite file is refused instead of written into. */
 export const APP_ID = 'runpod-batch';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Row states. PENDING: no job on RunPod (new, or to run again). SUBMITTED: a job id is known and not yet terminal.
@@ -80,6 +80,22 @@ CREATE TABLE runs (
 );
 `;
 
+/**
+ * V2: the job-id log. Each answer to /run is one INSERT here, committed at once: an append to the table's last page,
+ * the cheapest commit SQLite has. The rows and jobs tables catch up in grouped transactions that delete the entries
+ * they apply (Store.flush); an entry still here when a state is opened is a job id whose row was not yet updated.
+ */
+const V2 = `
+CREATE TABLE submits (
+  n            INTEGER PRIMARY KEY,
+  row_key      TEXT NOT NULL,
+  job_id       TEXT NOT NULL,
+  attempt      INTEGER NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  status       TEXT NOT NULL
+);
+`;
+
 /** Creates or checks the schema (PRAGMA user_version); refuses files that are not ours or from a newer version. */
 export function migrate(db: Database.Database, path: string, readonly = false): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -89,6 +105,7 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
     if (tables.length > 0) throw new StateError(`${path} is an SQLite file of another program (not a runpod-batch state file); use another --out`);
     db.transaction(() => {
       db.exec(V1);
+      db.exec(V2);
       db.prepare(`INSERT INTO meta (key, value) VALUES ('app', ?)`).run(JSON.stringify(APP_ID));
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -103,4 +120,17 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
   if (version > SCHEMA_VERSION) {
     throw new StateError(`${path} was written by a newer runpod-batch (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade`);
   }
+  if (version < 2) {
+    // A state of an earlier version can be read as it is (V2 only adds the log), and is upgraded when written.
+    if (readonly) return;
+    db.transaction(() => {
+      db.exec(V2);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+}
+
+/** The state has the job-id log (schema 2 or later). */
+export function hasSubmitLog(db: Database.Database): boolean {
+  return db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'submits'`).pluck().get() === 1;
 }

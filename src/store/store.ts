@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import type { InputRow } from '../input/types.js';
-import { migrate, type RowState } from './schema.js';
+import { hasSubmitLog, migrate, type RowState } from './schema.js';
 
 export type { RowState } from './schema.js';
 
@@ -98,6 +98,21 @@ export interface OpDelta {
 
 const STATE_FILE = 'state.sqlite';
 
+interface Submitted {
+  key: string;
+  jobId: string;
+  attempt: number;
+  submittedAt: number;
+  status: string;
+}
+
+/** A write waiting for the next group commit: a logged job id to apply to rows/jobs, or a terminal status. */
+type PendingOp = { submit: Submitted; n: number } | { terminal: Terminal };
+
+/** Group commits come this often at most (ms), or sooner when this many writes wait. */
+const FLUSH_MS = 100;
+const FLUSH_OPS = 512;
+
 /**
  * The SQLite checkpoint: the single source of truth of a batch. WAL with synchronous=NORMAL: a commit survives a
  * process kill (it is in the WAL file) without an fsync per row. Statements are prepared once.
@@ -106,10 +121,11 @@ export class Store {
   readonly path: string;
   readonly db: Database.Database;
   private readonly st;
-  private pendingTerminals: Terminal[] = [];
-  private flushScheduled = false;
-  private readonly flushTerminals: (batch: Terminal[]) => void;
-  private readonly submitTx: (batch: Terminal[], p: { key: string; jobId: string; attempt: number; submittedAt: number; status: string }) => void;
+  private pending: PendingOp[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly applyTx: (ops: PendingOp[]) => void;
+  /** The state has the job-id log (written states always do; an older one opened read-only may not). */
+  private readonly logged: boolean;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -210,19 +226,50 @@ export class Store {
       ),
       wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
     };
-    const writeTerminals = (batch: Terminal[]) => {
-      for (const t of batch) {
-        this.st.terminalRow.run(t);
-        this.st.terminalJob.run(t);
-      }
+    this.logged = hasSubmitLog(db);
+    const logged = this.logged ? db.prepare(`SELECT row_key AS key, job_id AS jobId, attempt, submitted_at AS submittedAt, status, n FROM submits ORDER BY n`) : null;
+    const unlog = this.logged ? db.prepare(`DELETE FROM submits WHERE n <= ?`) : null;
+    this.st2 = {
+      logSubmit: this.logged
+        ? db.prepare(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status) VALUES (@key, @jobId, @attempt, @submittedAt, @status)`)
+        : null,
+      logCount: this.logged ? db.prepare(`SELECT count(*) FROM submits`).pluck() : null,
+      countsLogged: this.logged
+        ? db.prepare(
+            `SELECT CASE WHEN key IN (SELECT row_key FROM submits) THEN 'SUBMITTED' ELSE state END AS state, count(*) AS n
+               FROM rows WHERE gen = ? GROUP BY 1`,
+          )
+        : null,
     };
-    this.flushTerminals = db.transaction(writeTerminals);
-    this.submitTx = db.transaction((batch: Terminal[], p) => {
-      writeTerminals(batch);
-      this.st.markSubmitted.run(p);
-      this.st.insertJob.run(p);
+    // Applies pending writes in order, and forgets the log entries they cover, in one transaction.
+    const apply = (ops: PendingOp[]) => {
+      let last = 0;
+      for (const op of ops) {
+        if ('submit' in op) {
+          this.st.markSubmitted.run(op.submit);
+          this.st.insertJob.run(op.submit);
+          last = op.n;
+        } else {
+          this.st.terminalRow.run(op.terminal);
+          this.st.terminalJob.run(op.terminal);
+        }
+      }
+      if (last > 0) unlog!.run(last);
+    };
+    this.applyTx = db.transaction(apply);
+    this.applyLogTx = db.transaction(() => {
+      const left = logged!.all() as (Submitted & { n: number })[];
+      apply(left.map(({ n, ...submit }) => ({ submit, n })));
+      return left.length;
     });
   }
+
+  private readonly applyLogTx: Database.Transaction<() => number>;
+  private readonly st2: {
+    logSubmit: Database.Statement | null;
+    logCount: Database.Statement | null;
+    countsLogged: Database.Statement | null;
+  };
 
   /** Opens (or creates) `<dir>/state.sqlite`. Files are created with mode 0600: they hold inputs and outputs. */
   static open(dir: string, opts: { readonly?: boolean; mustExist?: boolean } = {}): Store {
@@ -322,33 +369,49 @@ export class Store {
     return this.st.submitted.all(gen) as WorkRow[];
   }
 
-  /** Commits a job id at once (before anything else happens): the heart of "never paid for twice". */
+  /**
+   * Commits a job id at once, before anything else happens: the heart of "never paid for twice". The commit is one
+   * append to the job-id log; the row and jobs tables follow in the next group commit (or when the state is next
+   * opened, after a kill).
+   */
   markSubmitted(key: string, jobId: string, attempt: number, submittedAt: number, status: string): void {
-    // Terminal statuses waiting for their group commit ride along: one commit per /run answer.
-    const batch = this.pendingTerminals;
-    this.pendingTerminals = [];
-    this.submitTx(batch, { key, jobId, attempt, submittedAt, status });
+    const submit: Submitted = { key, jobId, attempt, submittedAt, status };
+    const n = Number(this.st2.logSubmit!.run(submit).lastInsertRowid);
+    this.enqueue({ submit, n });
   }
 
   /**
-   * Records a terminal status. Grouped with others seen in the same turn of the event loop into one transaction:
-   * losing one to a kill costs only a re-poll of a job whose id is already committed.
+   * Records a terminal status with the next group commit: losing it to a kill costs only a re-poll of a job whose id
+   * is already committed.
    */
   markTerminal(t: Terminal): void {
-    this.pendingTerminals.push(t);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.enqueue({ terminal: t });
   }
 
-  /** Writes any grouped terminal statuses now. */
+  private enqueue(op: PendingOp): void {
+    this.pending.push(op);
+    if (this.pending.length >= FLUSH_OPS) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
+  }
+
+  /**
+   * Job ids logged by a run that ended before the group commit that applies them (a kill): their rows catch up now.
+   * Only for the process that holds the batch's lock. Returns how many there were.
+   */
+  applyLog(): number {
+    if (!this.logged || this.db.readonly) return 0;
+    this.flush();
+    return this.applyLogTx.immediate();
+  }
+
+  /** Writes any grouped writes now. */
   flush(): void {
-    this.flushScheduled = false;
-    if (this.pendingTerminals.length === 0) return;
-    const batch = this.pendingTerminals;
-    this.pendingTerminals = [];
-    this.flushTerminals(batch);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0) return;
+    const ops = this.pending;
+    this.pending = [];
+    this.applyTx(ops);
   }
 
   /**
@@ -390,7 +453,10 @@ export class Store {
 
   counts(gen: number): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.st.counts.all(gen) as { state: string; n: number }[]) out[r.state] = r.n;
+    // Without the lock (`status` during a run, or after a kill): rows whose job id is logged but not yet applied count as SUBMITTED.
+    const logged = this.st2.logCount !== null && (this.st2.logCount.get() as number) > 0;
+    const stmt = logged ? this.st2.countsLogged! : this.st.counts;
+    for (const r of stmt.all(gen) as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
   }
 

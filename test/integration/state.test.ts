@@ -7,6 +7,8 @@ import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { StateError } from '../../src/errors.js';
 import { acquireLock } from '../../src/store/lock.js';
+import { Store } from '../../src/store/store.js';
+import { batchStatus } from '../../src/engine/batch-ops.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
 const dir = tempDir();
@@ -104,5 +106,61 @@ describe('one process per --out', () => {
     const r = await runBatch(o);
     expect(r.exitCode).toBe(0);
     expect(() => readFileSync(join(o.out!, 'state.lock'))).toThrow(); // released at the end
+  });
+});
+
+describe('the job-id log', () => {
+  it('job ids logged but not yet written into their rows (a kill between the two commits) are followed, not paid again', async () => {
+    const o = setup(12);
+    const slow = await startEmulator({ workers: 4, executionMs: 400, endpoints: ['test-endpoint'] });
+    try {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 250);
+      expect((await runBatch({ ...o, baseUrl: slow.baseUrl, signal: ac.signal })).exitCode).toBe(130);
+      // Put the state back as a kill would leave it: the job ids only in the log, the rows still PENDING.
+      const db = new Database(join(o.out!, 'state.sqlite'));
+      const k = db.transaction(() => {
+        db.exec(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status)
+                   SELECT key, job_id, attempts, submitted_at, job_status FROM rows WHERE state = 'SUBMITTED' ORDER BY seq`);
+        db.exec(`DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM submits)`);
+        return db
+          .prepare(`UPDATE rows SET state = 'PENDING', job_id = NULL, job_status = NULL, submitted_at = NULL, attempts = attempts - 1
+                     WHERE state = 'SUBMITTED'`)
+          .run().changes;
+      })();
+      db.close();
+      expect(k).toBeGreaterThan(0);
+      expect(batchStatus(o.out!).byState.SUBMITTED).toBe(k); // `status` counts logged ids without writing
+
+      const r = await runBatch({ ...o, baseUrl: slow.baseUrl });
+      expect(r.exitCode).toBe(0);
+      expect(r.stats.rows.completed).toBe(12);
+      expect(slow.stats.submissionsByInput.size).toBe(12);
+      expect([...slow.stats.submissionsByInput.values()].every((n) => n === 1)).toBe(true);
+      const after = new Database(join(o.out!, 'state.sqlite'), { readonly: true });
+      expect(after.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
+      expect(after.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(12);
+      after.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a state of schema 1 (before the log) is read as it is, and upgraded by the next run', async () => {
+    const o = setup(6);
+    expect((await runBatch(o)).exitCode).toBe(0);
+    const path = join(o.out!, 'state.sqlite');
+    const db = new Database(path);
+    db.exec('DROP TABLE submits');
+    db.pragma('user_version = 1');
+    db.close();
+    const ro = Store.open(o.out!, { readonly: true });
+    expect(ro.counts(ro.getMeta<number>('gen')!)).toEqual({ COMPLETED: 6 });
+    ro.close();
+    expect((await runBatch(o)).exitCode).toBe(0);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
+    check.close();
   });
 });
