@@ -1,4 +1,3 @@
-import { readCsv } from './csv.js';
 import { checkInputFile, detectFormat } from './format.js';
 import { readJsonl } from './jsonl.js';
 import { readContext, type ReadItem } from './row.js';
@@ -20,5 +19,11 @@ export function readInput(path: string, opts: InputOptions = {}): AsyncIterable<
   checkInputFile(path);
   const format = detectFormat(path, opts.format);
   const ctx = readContext(path, opts);
-  return format === 'csv' ? readCsv(ctx) : readJsonl(ctx);
+  return format === 'csv' ? readCsvLazily(ctx) : readJsonl(ctx);
+}
+
+/** csv-parse is loaded only for CSV input: a JSONL run (and every other command) starts without it. */
+async function* readCsvLazily(ctx: ReturnType<typeof readContext>): AsyncGenerator<ReadItem> {
+  const { readCsv } = await import('./csv.js');
+  yield* readCsv(ctx);
 }
