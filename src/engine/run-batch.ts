@@ -331,7 +331,7 @@ function checkOptions(o: {
   maxFailureRate?: number;
 }): void {
   const problems: string[] = [];
-  if (!/^https?:\/\//.test(o.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(o.baseUrl)}`);
+  if (!/^https?:\/\//.test(o.baseUrl) || !URL.canParse(o.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(o.baseUrl)}`);
   if (o.endpoint === null && o.baseUrl === DEFAULT_BASE_URL) problems.push('--endpoint: required (or RUNPOD_ENDPOINT_ID)');
   if (o.endpoint !== null && !o.apiKey) problems.push('RUNPOD_API_KEY: not set (the API key is read from the environment)');
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) problems.push(`--concurrency: must be a whole number ≥ 1`);

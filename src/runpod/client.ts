@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { HttpError, NetworkError, RunpodBatchError } from '../errors.js';
 import type { HealthResponse, RunResponse, StatusResponse } from './types.js';
 import { parseRetryAfter } from '../engine/backoff.js';
@@ -14,7 +14,7 @@ export interface ClientOptions {
   endpointId?: string | null;
   /** Sent as `Authorization: Bearer <key>`; never logged. */
   apiKey?: string | null;
-  /** undici dispatcher; one keep-alive Agent is made when absent. */
+  /** undici dispatcher; one keep-alive Pool for the API's origin is made when absent. */
   dispatcher?: Dispatcher;
   /** Time to wait for an answer (headers and body) on short operations. @default 30_000 */
   timeoutMs?: number;
@@ -50,10 +50,10 @@ export function createClient(opts: ClientOptions): RunpodClient {
   const rootUrl = new URL(root);
   const origin = rootUrl.origin;
   const prefix = rootUrl.pathname.replace(/\/+$/, '');
-  const ownDispatcher = opts.dispatcher
-    ? undefined
-    : new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
+  // One origin: a Pool of its own (an Agent would only look the Pool up for each request).
+  const ownDispatcher = opts.dispatcher ? undefined : new Pool(origin, { connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
   const dispatcher = opts.dispatcher ?? ownDispatcher!;
+
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const secret = opts.apiKey ?? null;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };

@@ -39,6 +39,15 @@ describe('the runpod-batch bin', () => {
     expect(r.stderr).toContain('RUNPOD_API_KEY');
   });
 
+  it('exit 1 for a --base-url that is not a URL, naming the flag', async () => {
+    const input = writeJsonl(dir, 'badurl.jsonl', 2);
+    for (const url of ['127.0.0.1:8000', 'http://exa mple.com/v2']) {
+      const r = await runCli(['run', input, '--endpoint', 'e', '--base-url', url], { RUNPOD_API_KEY: 'k' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('--base-url: must be an http(s) URL');
+    }
+  });
+
   it('exit 1 on a bad key, without printing it', async () => {
     emu = await startEmulator();
     const input = writeJsonl(dir, 'badkey.jsonl', 5);
