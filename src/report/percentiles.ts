@@ -29,20 +29,29 @@ export function nearestRank(sorted: ArrayLike<number>, p: number): number {
  * The input is not modified.
  */
 export function summarize(values: ArrayLike<number>): LatencySummary | null {
-  const len = values.length;
-  const sorted = new Float64Array(len);
+  return summarizeInPlace(Float64Array.from(values));
+}
+
+type NumberArray = Float64Array | Float32Array;
+
+/**
+ * `summarize` without the copy, for values no longer needed in their order (a collector's own buffer at the end):
+ * non-finite values are dropped and the rest sorted where they are. Saves a Float64Array of every value — 8 MB per
+ * summary at a million rows.
+ */
+export function summarizeInPlace(values: NumberArray): LatencySummary | null {
   let n = 0;
   let sum = 0;
-  for (let i = 0; i < len; i++) {
+  for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (Number.isFinite(v)) {
-      sorted[n++] = v;
+      values[n++] = v;
       sum += v;
     }
   }
   if (n === 0) return null;
-  const data = n === len ? sorted : sorted.subarray(0, n);
-  data.sort(); // typed-array sort is numeric
+  const data = values.subarray(0, n);
+  data.sort();
   return {
     count: n,
     p50: Math.round(nearestRank(data, 50)),
@@ -53,8 +62,6 @@ export function summarize(values: ArrayLike<number>): LatencySummary | null {
     min: Math.round(data[0] as number),
   };
 }
-
-type NumberArray = Float64Array | Float32Array;
 
 /** Growable buffer of numbers in a typed array (doubles its capacity when full). */
 class TypedCollector<A extends NumberArray> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../../src/report/percentiles.js';
+import { summarize, summarizeInPlace } from '../../src/report/percentiles.js';
 import { computeStats, type JobRecord, type OpCounters, type RowRecord, type StatsInput } from '../../src/report/stats.js';
 
 function row(over: Partial<RowRecord> = {}): RowRecord {
@@ -28,6 +28,8 @@ describe('summarize (nearest-rank)', () => {
     ['numeric not lexicographic', [100, 20, 3], { count: 3, p50: 20, p90: 100, p99: 100, max: 100, mean: 41, min: 3 }],
   ])('%s', (_name, values, expected) => {
     expect(summarize(values)).toEqual(expected);
+    // The same figures from a typed buffer sorted where it is (what computeStats does with its collectors).
+    expect(summarizeInPlace(Float32Array.from(values))).toEqual(summarize(Float32Array.from(values)));
   });
 
   it('1..1000: p99 is 990', () => {
