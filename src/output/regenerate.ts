@@ -21,7 +21,7 @@ export interface AllFiles extends OutputFiles {
 
 /** Regenerates every view of the batch from the store: results, errors, stats, report.md, report.html. */
 export function regenerate(store: Store, dir: string, gen: number, s: BatchSettings): { files: AllFiles; stats: Stats } {
-  const { files, stats } = writeOutputs(store, dir, {
+  const { files, stats, latencies } = writeOutputs(store, dir, {
     gen,
     idField: s.idField,
     pricePerSecond: s.pricePerSecond,
@@ -30,6 +30,7 @@ export function regenerate(store: Store, dir: string, gen: number, s: BatchSetti
   const reports = writeReports(store, dir, {
     gen,
     stats,
+    rowLatencies: latencies,
     title: s.title,
     endpoint: s.endpointLabel,
     pricePerSecond: s.pricePerSecond,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { computeStats, type RowRecord, type Stats } from '../report/stats.js';
+import { computeStatsWithLatencies, type RowLatencies, type RowRecord, type Stats } from '../report/stats.js';
 import type { Store } from '../store/store.js';
 import { AtomicFile, writeFileAtomic } from './atomic-file.js';
 import { errorLine, resultLine, rowStatus } from './rows.js';
@@ -22,7 +22,7 @@ export interface WriteOptions {
  * Regenerates results.jsonl, errors.jsonl and stats.json from the store, in one pass over the rows in input order.
  * They are views: deleting them loses nothing.
  */
-export function writeOutputs(store: Store, dir: string, o: WriteOptions): { files: OutputFiles; stats: Stats } {
+export function writeOutputs(store: Store, dir: string, o: WriteOptions): { files: OutputFiles; stats: Stats; latencies: RowLatencies } {
   store.flush();
   const files = { results: join(dir, 'results.jsonl'), errors: join(dir, 'errors.jsonl'), stats: join(dir, 'stats.json') };
   const results = new AtomicFile(files.results);
@@ -42,7 +42,7 @@ export function writeOutputs(store: Store, dir: string, o: WriteOptions): { file
       };
     }
   }
-  const stats = computeStats({
+  const { stats, latencies } = computeStatsWithLatencies({
     rows: rows(),
     jobs: (function* () {
       yield* store.jobOutcomes(); // lazily: one open statement at a time on the connection
@@ -54,5 +54,5 @@ export function writeOutputs(store: Store, dir: string, o: WriteOptions): { file
   results.commit();
   errors.commit();
   writeFileAtomic(files.stats, JSON.stringify({ ...stats, ...o.extra }, null, 2) + '\n');
-  return { files, stats };
+  return { files, stats, latencies };
 }

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { buildReportModel, renderHtml, renderMarkdown, reportRowOf } from '../report/render/index.js';
-import type { Stats } from '../report/stats.js';
+import type { RowLatencies, Stats } from '../report/stats.js';
 import type { Store } from '../store/store.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 export interface ReportOptions {
   gen: number;
   stats: Stats;
+  /** The rows' latencies from computeStats, reused for the histograms. */
+  rowLatencies?: RowLatencies;
   title: string;
   endpoint: string;
   pricePerSecond: number | null;
@@ -20,6 +22,7 @@ export function writeReports(store: Store, dir: string, o: ReportOptions): { mar
     generatedAt: Date.now(),
     endpoint: o.endpoint,
     stats: o.stats,
+    rowLatencies: o.rowLatencies,
     pricePerSecond: o.pricePerSecond,
     priceSource: o.priceSource,
     outDir: dir,

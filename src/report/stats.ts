@@ -110,7 +110,19 @@ function timingsAreMissing(r: RowRecord): boolean {
   return r.status === 'CANCELLED' ? noDelay && noExec : noDelay || noExec;
 }
 
+/** The rows' latencies as computeStats collected them, sorted (typed arrays, one value per row that has it). */
+export interface RowLatencies {
+  delay: Float32Array;
+  execution: Float32Array;
+  endToEnd: Float32Array;
+}
+
 export function computeStats(input: StatsInput): Stats {
+  return computeStatsWithLatencies(input).stats;
+}
+
+/** computeStats, also handing over the rows' latency values, so the report can draw them without a second copy. */
+export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; latencies: RowLatencies } {
   const byStatus: Record<string, number> = {};
   let total = 0;
   let completed = 0;
@@ -163,13 +175,14 @@ export function computeStats(input: StatsInput): Stats {
   const wallSeconds = Number.isFinite(input.wallSeconds) && input.wallSeconds > 0 ? input.wallSeconds : 0;
   const price = input.pricePerSecond;
 
-  return {
+  // The collectors are done: their buffers are sorted where they are, not copied (every value is finite).
+  const latencies: RowLatencies = { delay: delay.values(), execution: execution.values(), endToEnd: endToEnd.values() };
+  const stats: Stats = {
     rows: { total, byStatus, completed, notCompleted: total - completed, attempts, resubmitted, expired, lost },
     latencyMs: {
-      // The collectors are done: their buffers are sorted where they are, not copied.
-      delay: summarizeInPlace(delay.values()),
-      execution: summarizeInPlace(execution.values()),
-      endToEnd: summarizeInPlace(endToEnd.values()),
+      delay: summarizeInPlace(latencies.delay),
+      execution: summarizeInPlace(latencies.execution),
+      endToEnd: summarizeInPlace(latencies.endToEnd),
     },
     timingsMissing,
     wallSeconds,
@@ -179,4 +192,5 @@ export function computeStats(input: StatsInput): Stats {
     estimatedCostUsd: isNum(price) ? round6(billed * price) : null,
     requests,
   };
+  return { stats, latencies };
 }

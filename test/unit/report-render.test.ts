@@ -14,7 +14,7 @@ import {
 } from '../../src/report/render/index.js';
 import { buildHistogram } from '../../src/report/render/histogram.js';
 import { SECTION_TITLES } from '../../src/report/render/text.js';
-import { computeStats, type OpCounters } from '../../src/report/stats.js';
+import { computeStats, computeStatsWithLatencies, type OpCounters } from '../../src/report/stats.js';
 import type { StoredRow } from '../../src/store/store.js';
 
 const T0 = Date.UTC(2026, 0, 5, 22, 0, 0);
@@ -310,6 +310,57 @@ describe('cumulative cost', () => {
       for (let i = 1; i < pts.length; i++) expect(pts[i]!.usd!).toBeGreaterThanOrEqual(pts[i - 1]!.usd!);
     }
     expect(count(chart(renderHtml(m), 'cost'), /class="series"/g)).toBe(1);
+  });
+});
+
+describe('histograms from the latencies computeStats collected', () => {
+  it('are the histograms the rows give', () => {
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      row(i + 1, { delayTime: (i * 37) % 900, executionTime: 100 + ((i * 53) % 4000), e2eMs: i === 7 ? 60_000 : 200 + ((i * 29) % 5000) }),
+    );
+    const base = input({ rows });
+    const { latencies } = computeStatsWithLatencies({
+      rows: rows.map((r) => ({ status: r.status, attempts: r.attempts, expired: 0, lost: 0, delayTime: r.delayTime, executionTime: r.executionTime, e2eMs: r.e2eMs })),
+      jobs: [],
+      ops: {},
+      wallSeconds: 60,
+      pricePerSecond: null,
+    });
+    const reused = buildReportModel({ ...base, rowLatencies: latencies });
+    const collected = buildReportModel(base);
+    expect(reused.latency).toEqual(collected.latency);
+    expect(reused.latency.endToEnd!.count).toBe(300);
+    expect(reused.slowest[0]!.e2eMs).toBe(60_000);
+  });
+});
+
+describe('cumulative cost with samples (bucketed while the jobs are read)', () => {
+  it('each bill lands at its finish time; a job without one counts at the end', () => {
+    // One run sampled every second for 100 s; bills of 5 s at 10 s, 20 s at 90 s, 3 s with no finish time.
+    const samples: ReportSample[] = Array.from({ length: 100 }, (_, i) => ({
+      runId: 1,
+      t: T0 + (i + 1) * 1000,
+      inFlight: 1,
+      submitted: i + 1,
+      completed: i,
+      failed: 0,
+      rateLimited: 0,
+      retries: 0,
+    }));
+    const jobs = [
+      job(1, { executionTime: 5000, finishedAt: T0 + 10_000 }),
+      job(2, { executionTime: 20_000, finishedAt: T0 + 90_000 }),
+      job(3, { executionTime: 3000, finishedAt: null }),
+    ];
+    const m = buildReportModel(input({ samples, jobs, price: 0.001 }));
+    const at = (ms: number) => m.cost.points.find((p) => p.t >= ms)!.billedSeconds;
+    const pts = m.cost.points;
+    expect(at(5000)).toBe(0);
+    expect(at(50_000)).toBe(5);
+    expect(pts[pts.length - 2]!.billedSeconds).toBe(25);
+    expect(pts[pts.length - 1]!.billedSeconds).toBe(28);
+    expect(m.cost.totalBilledSeconds).toBe(28);
+    expect(pts[pts.length - 1]!.usd).toBeCloseTo(0.028, 6);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { billedSeconds as billedSecondsOf } from '../cost.js';
 import { Float64Collector, LatencyCollector, nearestRank } from '../percentiles.js';
-import type { Stats } from '../stats.js';
+import type { RowLatencies, Stats } from '../stats.js';
 import { fmtInt } from './format.js';
 import { FailureGrouper, type FailureGroup } from './errors.js';
 import { buildHistogram, type Histogram } from './histogram.js';
@@ -62,6 +62,11 @@ export interface ReportInput {
   endpoint: string;
   /** From computeStats (stats.ts). */
   stats: Stats;
+  /**
+   * The same rows' delay / execution / end-to-end values as computeStatsWithLatencies collected them (finite; they
+   * are sorted here). When given, the rows are not collected a second time: 12 MB less at a million rows.
+   */
+  rowLatencies?: RowLatencies;
   pricePerSecond: number | null;
   priceSource: string;
   jobs: Iterable<ReportJob>;
@@ -292,8 +297,15 @@ export function buildReportModel(input: ReportInput): ReportModel {
   }
 
   // --- 2. Jobs: billed seconds by finish time, delays for cold starts, outcomes and their errors.
-  const costT = new Float64Collector();
-  const costBilled = new LatencyCollector();
+  // With samples the timeline is known now: billed seconds go straight into their cost buckets. Without (a state
+  // that has none), each job's finish time and bill are kept until the timeline is known from the jobs themselves.
+  const sampled = segs.segments.length > 0 && segs.elapsedMs > 0;
+  const costN = sampled ? bucketCount(Math.floor(sb.t.length / 2)) : 0;
+  const costW = sampled ? segs.elapsedMs / costN : 0;
+  const costSums = sampled ? new Float64Array(costN) : null;
+  let placedBilled = 0;
+  const costT = new Float64Collector(sampled ? 1 : 1024);
+  const costBilled = new LatencyCollector(sampled ? 1 : 1024);
   let unplacedBilled = 0;
   const jobDelays = new LatencyCollector();
   const jobCounts: Record<string, number> = {};
@@ -309,7 +321,10 @@ export function buildReportModel(input: ReportInput): ReportModel {
     if (isNum(j.delayTime)) jobDelays.push(j.delayTime);
     const billed = isNum(j.executionTime) ? billedSecondsOf(j.executionTime) : 0;
     if (billed > 0) {
-      if (isNum(j.finishedAt)) {
+      if (isNum(j.finishedAt) && costSums) {
+        costSums[Math.min(costN - 1, Math.floor(elapsedAt(segs.segments, j.finishedAt) / costW))]! += billed;
+        placedBilled += billed;
+      } else if (isNum(j.finishedAt)) {
         costT.push(j.finishedAt);
         costBilled.push(billed);
       } else {
@@ -320,16 +335,17 @@ export function buildReportModel(input: ReportInput): ReportModel {
   }
 
   // --- 3. Rows: latency values, slowest top-K, failure groups of rows that did not complete.
-  const delays = new LatencyCollector();
-  const execs = new LatencyCollector();
-  const e2es = new LatencyCollector();
+  const given = input.rowLatencies;
+  const delays = given ? null : new LatencyCollector();
+  const execs = given ? null : new LatencyCollector();
+  const e2es = given ? null : new LatencyCollector();
   const slowest: SlowRow[] = [];
   let failedRows = 0;
   for (const r of input.rows) {
-    if (isNum(r.delayTime)) delays.push(r.delayTime);
-    if (isNum(r.executionTime)) execs.push(r.executionTime);
+    if (delays && isNum(r.delayTime)) delays.push(r.delayTime);
+    if (execs && isNum(r.executionTime)) execs.push(r.executionTime);
     if (isNum(r.e2eMs)) {
-      e2es.push(r.e2eMs);
+      e2es?.push(r.e2eMs);
       if (slowest.length < TOP_SLOWEST || r.e2eMs > slowest[slowest.length - 1]!.e2eMs) {
         const row: SlowRow = {
           id: String(r.id),
@@ -407,7 +423,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   // --- Cumulative cost buckets (jobs, at their finishedAt).
   const nCost = costT.length;
   const totalBilled = (() => {
-    let s = unplacedBilled;
+    let s = unplacedBilled + placedBilled;
     const B = costBilled.values();
     for (let i = 0; i < nCost; i++) s += B[i]!;
     return s;
@@ -420,9 +436,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
     pricePerSecond: price,
   };
   if (totalBilled > 0 && elapsedMs > 0) {
-    const n = bucketCount(nSamples > 0 ? Math.floor(nSamples / 2) : Math.ceil(elapsedMs / 1000));
-    const w = elapsedMs / n;
-    const sums = new Float64Array(n);
+    const n = costSums ? costN : bucketCount(nSamples > 0 ? Math.floor(nSamples / 2) : Math.ceil(elapsedMs / 1000));
+    const w = costSums ? costW : elapsedMs / n;
+    const sums = costSums ?? new Float64Array(n);
     const T = costT.values();
     const B = costBilled.values();
     for (let i = 0; i < nCost; i++) sums[Math.min(n - 1, Math.floor(elapsedAt(segments, T[i]!) / w))]! += B[i]!;
@@ -527,9 +543,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
     nextStep,
     advice,
     latency: {
-      delay: buildHistogram(delays.values()),
-      execution: buildHistogram(execs.values()),
-      endToEnd: buildHistogram(e2es.values()),
+      delay: buildHistogram(given ? given.delay : delays!.values()),
+      execution: buildHistogram(given ? given.execution : execs!.values()),
+      endToEnd: buildHistogram(given ? given.endToEnd : e2es!.values()),
     },
     timeline: { source, elapsedMs, segments: segments.length, pauses: segs.pauses, pauseCount: segs.pauseCount },
     activity,
