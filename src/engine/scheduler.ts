@@ -91,7 +91,7 @@ export interface Progress {
 }
 
 interface Live {
-  row: WorkRow & { reruns: number };
+  row: Row;
   jobId: string;
   submittedAt: number;
   resumed: boolean;
@@ -100,9 +100,10 @@ interface Live {
   timer: NodeJS.Timeout | undefined;
 }
 
-type Row = WorkRow & { reruns: number };
+type Row = WorkRow;
 
-const PAGE = 512;
+/** Rows read from the store at a time: small enough that a page's rows do not outlive a young-generation GC. */
+const PAGE = 128;
 
 /**
  * Pauses after a 429 without Retry-After: short and capped at 2 s. A rate window frees at a moment the client is not
@@ -129,7 +130,10 @@ export class Scheduler {
   private pendingRuns = 0;
   private readonly live = new Map<string, Live>();
   private readonly requeued: Row[] = [];
-  private page: Row[] = [];
+  /** The page being admitted; a slot is cleared when its row is taken, so a finished row is not kept alive by it. */
+  private page: (Row | undefined)[] = [];
+  /** Times a row's job was lost or expired in this run (rows that never lost one are not in it). */
+  private readonly reruns = new Map<string, number>();
   private pageAt = 0;
   private cursor = -1;
   private exhausted = false;
@@ -194,7 +198,7 @@ export class Scheduler {
     // Jobs submitted by an earlier run are followed by id, never submitted again.
     for (const r of this.store.submittedRows(this.gen)) {
       this.inflight++;
-      this.follow({ ...r, reruns: 0 }, r.jobId!, r.submittedAt ?? this.now(), true);
+      this.follow(r, r.jobId!, r.submittedAt ?? this.now(), true);
     }
     this.fill();
     this.checkDone();
@@ -275,15 +279,17 @@ export class Scheduler {
     if (r) return r;
     if (this.pageAt >= this.page.length) {
       if (this.exhausted) return undefined;
-      this.page = this.store.pendingPage(this.gen, this.cursor, PAGE).map((w) => ({ ...w, reruns: 0 }));
+      this.page = this.store.pendingPage(this.gen, this.cursor, PAGE);
       this.pageAt = 0;
       if (this.page.length === 0) {
         this.exhausted = true;
         return undefined;
       }
-      this.cursor = this.page[this.page.length - 1].seq;
+      this.cursor = this.page[this.page.length - 1]!.seq;
     }
-    return this.page[this.pageAt++];
+    const row = this.page[this.pageAt];
+    this.page[this.pageAt++] = undefined;
+    return row;
   }
 
   /** A row goes back to be run again: now if the page cursor passed it, else the page will bring it. */
@@ -460,10 +466,11 @@ export class Scheduler {
     this.live.delete(l.jobId);
     const at = this.now();
     const reason = l.resumed && at - l.submittedAt > this.o.retentionMs ? 'expired' : 'lost';
-    l.row.reruns++;
-    if (l.row.reruns > this.o.maxReruns) {
+    const reruns = (this.reruns.get(l.row.key) ?? 0) + 1;
+    this.reruns.set(l.row.key, reruns);
+    if (reruns > this.o.maxReruns) {
       this.store.requeue(l.row.key, l.jobId, reason, at, { status: reason.toUpperCase() });
-      this.store.failRow(l.row.key, 'FAILED', `job ${reason} ${l.row.reruns} times (404 on /status)`, 'RPB_LOST', at);
+      this.store.failRow(l.row.key, 'FAILED', `job ${reason} ${reruns} times (404 on /status)`, 'RPB_LOST', at);
       this.counts.failed++;
       this.rowEnded(false);
     } else {
