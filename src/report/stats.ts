@@ -4,7 +4,7 @@
  */
 import { TERMINAL_STATUSES } from '../runpod/types.js';
 import { billedSeconds as billedSecondsOf } from './cost.js';
-import { LatencyCollector, summarizeInPlace, type LatencySummary } from './percentiles.js';
+import { LatencyCollector, summarizeSorted, type LatencySummary, type Sorted } from './percentiles.js';
 
 export type { LatencySummary } from './percentiles.js';
 
@@ -110,11 +110,11 @@ function timingsAreMissing(r: RowRecord): boolean {
   return r.status === 'CANCELLED' ? noDelay && noExec : noDelay || noExec;
 }
 
-/** The rows' latencies as computeStats collected them, sorted (typed arrays, one value per row that has it). */
+/** The rows' latencies as computeStats collected them, in order. */
 export interface RowLatencies {
-  delay: Float32Array;
-  execution: Float32Array;
-  endToEnd: Float32Array;
+  delay: Sorted;
+  execution: Sorted;
+  endToEnd: Sorted;
 }
 
 export function computeStats(input: StatsInput): Stats {
@@ -175,14 +175,13 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
   const wallSeconds = Number.isFinite(input.wallSeconds) && input.wallSeconds > 0 ? input.wallSeconds : 0;
   const price = input.pricePerSecond;
 
-  // The collectors are done: their buffers are sorted where they are, not copied (every value is finite).
-  const latencies: RowLatencies = { delay: delay.values(), execution: execution.values(), endToEnd: endToEnd.values() };
+  const latencies: RowLatencies = { delay: delay.sorted(), execution: execution.sorted(), endToEnd: endToEnd.sorted() };
   const stats: Stats = {
     rows: { total, byStatus, completed, notCompleted: total - completed, attempts, resubmitted, expired, lost },
     latencyMs: {
-      delay: summarizeInPlace(latencies.delay),
-      execution: summarizeInPlace(latencies.execution),
-      endToEnd: summarizeInPlace(latencies.endToEnd),
+      delay: summarizeSorted(latencies.delay),
+      execution: summarizeSorted(latencies.execution),
+      endToEnd: summarizeSorted(latencies.endToEnd),
     },
     timingsMissing,
     wallSeconds,

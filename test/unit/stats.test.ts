@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { summarize, summarizeInPlace } from '../../src/report/percentiles.js';
+import { LatencyCollector, summarize, summarizeInPlace, summarizeSorted } from '../../src/report/percentiles.js';
+import { buildHistogram, histogramOf } from '../../src/report/render/histogram.js';
 import { computeStats, type JobRecord, type OpCounters, type RowRecord, type StatsInput } from '../../src/report/stats.js';
 
 function row(over: Partial<RowRecord> = {}): RowRecord {
@@ -249,5 +250,46 @@ describe('computeStats', () => {
     expect(s.billedSeconds).toBe(N);
     expect(s.estimatedCostUsd).toBe(160);
     expect(s.throughputPerMinute).toBe(15_000);
+  });
+});
+
+describe('LatencyCollector: whole ms counted, other values kept', () => {
+  // Whole ms below 65,536 go to the count table; fractions, negatives and big values are kept one by one (all exact in
+  // Float32 here), including values equal to a counted one (12 as 12.0 from the rest would merge with the counts).
+  const mixed = [0, 5, 5, 12, 300.5, 12, 65_535, 65_536, 70_000.25, -3, 0.25, 7, 7, 7, 1_000_000, 5, 41.75, 65_535];
+  const cases: [string, number[]][] = [
+    ['mixed', mixed],
+    ['only counted', [3, 1, 2, 2, 9, 1000, 1]],
+    ['only kept', [0.5, 100_000, -1, 2.5]],
+    ['one value', [42]],
+    ['10,000 pseudo-random', Array.from({ length: 10_000 }, (_, i) => (i * 7919) % 90_001 + (i % 13 === 0 ? 0.5 : 0))],
+  ];
+  it.each(cases)('%s: the same summary and histogram as from the plain values', (_name, values) => {
+    const c = new LatencyCollector();
+    for (const v of values) c.push(v);
+    expect(c.length).toBe(values.length);
+    const sorted = c.sorted();
+    expect(summarizeSorted(sorted)).toEqual(summarize(values));
+    expect(histogramOf(sorted)).toEqual(buildHistogram(Float64Array.from(values)));
+    // Distinct values ascending, multiplicities adding up.
+    const seen: [number, number][] = [];
+    sorted.forEach((v, n) => seen.push([v, n]));
+    const expected = new Map<number, number>();
+    for (const v of [...values].sort((a, b) => a - b)) expected.set(v, (expected.get(v) ?? 0) + 1);
+    expect(seen).toEqual([...expected]);
+  });
+
+  it('empty: no summary, no histogram', () => {
+    const s = new LatencyCollector().sorted();
+    expect(s.count).toBe(0);
+    expect(summarizeSorted(s)).toBeNull();
+    expect(histogramOf(s)).toBeNull();
+  });
+
+  it('a million whole-ms values: exact percentiles', () => {
+    const c = new LatencyCollector();
+    for (let i = 0; i < 1_000_000; i++) c.push(i % 1000);
+    const s = summarizeSorted(c.sorted())!;
+    expect(s).toEqual({ count: 1_000_000, p50: 499, p90: 899, p99: 989, max: 999, mean: 499.5, min: 0 });
   });
 });

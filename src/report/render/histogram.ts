@@ -2,7 +2,7 @@
  * Latency histograms: bins chosen from the data. Latencies have long tails (one cold start at 40 s among 200 ms jobs),
  * so a skewed distribution gets logarithmic bins; a compact one gets linear bins at a nice step.
  */
-import { nearestRank } from '../percentiles.js';
+import { percentileOf, sortInPlace, type Sorted } from '../percentiles.js';
 import { niceNum } from './format.js';
 
 export interface Histogram {
@@ -33,25 +33,26 @@ const SKEW_FOR_LOG = 8;
  * Returns null for no values.
  */
 export function buildHistogram(values: Float64Array | Float32Array): Histogram | null {
-  const n = values.length;
+  return histogramOf(sortInPlace(values));
+}
+
+/** Bins values already in order (each distinct value with its multiplicity). Returns null for no values. */
+export function histogramOf(s: Sorted): Histogram | null {
+  const n = s.count;
   if (n === 0) return null;
-  values.sort();
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += values[i]!;
-  const lo = values[0]!;
-  const hi = values[n - 1]!;
-  const p50raw = nearestRank(values, 50);
+  const lo = s.min;
+  const hi = s.max;
+  const p50raw = percentileOf(s, 50);
   const useLog = hi > 0 && hi / Math.max(1, p50raw) > SKEW_FOR_LOG;
   const edges = useLog ? logEdges(lo, hi) : linearEdges(lo, hi);
   const counts = new Array<number>(edges.length - 1).fill(0);
-  // Values are sorted: one forward sweep assigns every value to its bin.
+  // Values come in order: one forward sweep assigns each to its bin.
   let b = 0;
   const last = counts.length - 1;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
+  s.forEach((v, times) => {
     while (b < last && v >= edges[b + 1]!) b++;
-    counts[b]!++;
-  }
+    counts[b]! += times;
+  });
   return {
     scale: useLog ? 'log' : 'linear',
     edges,
@@ -59,10 +60,10 @@ export function buildHistogram(values: Float64Array | Float32Array): Histogram |
     count: n,
     min: Math.round(lo),
     p50: Math.round(p50raw),
-    p90: Math.round(nearestRank(values, 90)),
-    p99: Math.round(nearestRank(values, 99)),
+    p90: Math.round(percentileOf(s, 90)),
+    p99: Math.round(percentileOf(s, 99)),
     max: Math.round(hi),
-    mean: Math.round((sum / n) * 10) / 10,
+    mean: Math.round((s.sum / n) * 10) / 10,
   };
 }
 

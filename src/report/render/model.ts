@@ -4,11 +4,11 @@
  * bounded top-K; failures: bounded groups). The model is plain JSON, and small whatever the batch size.
  */
 import { billedSeconds as billedSecondsOf } from '../cost.js';
-import { Float64Collector, LatencyCollector, nearestRank } from '../percentiles.js';
+import { Float64Collector, LatencyCollector, percentileOf } from '../percentiles.js';
 import type { RowLatencies, Stats } from '../stats.js';
 import { fmtInt } from './format.js';
 import { FailureGrouper, type FailureGroup } from './errors.js';
-import { buildHistogram, type Histogram } from './histogram.js';
+import { histogramOf, type Histogram } from './histogram.js';
 import { elapsedAt, SegmentBuilder, type Pause, type Segment } from './timeline.js';
 
 export type { FailureGroup } from './errors.js';
@@ -305,7 +305,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   const costSums = sampled ? new Float64Array(costN) : null;
   let placedBilled = 0;
   const costT = new Float64Collector(sampled ? 1 : 1024);
-  const costBilled = new LatencyCollector(sampled ? 1 : 1024);
+  const costBilled = new Float64Collector(sampled ? 1 : 1024);
   let unplacedBilled = 0;
   const jobDelays = new LatencyCollector();
   const jobCounts: Record<string, number> = {};
@@ -452,19 +452,19 @@ export function buildReportModel(input: ReportInput): ReportModel {
   }
 
   // --- Cold starts (over every job with a delayTime).
-  const jd = jobDelays.values();
-  jd.sort();
-  const medianDelay = jd.length > 0 ? nearestRank(jd, 50) : null;
+  const jd = jobDelays.sorted();
+  const medianDelay = jd.count > 0 ? percentileOf(jd, 50) : null;
   const thresholdGiven = isNum(input.coldStartThresholdMs);
   const threshold = thresholdGiven ? input.coldStartThresholdMs! : Math.max(COLD_MIN_MS, COLD_MEDIAN_FACTOR * (medianDelay ?? 0));
   let coldCount = 0;
   let coldExcess = 0;
   let coldTotal = 0;
-  for (let i = jd.length - 1; i >= 0 && jd[i]! > threshold; i--) {
-    coldCount++;
-    coldTotal += jd[i]!;
-    coldExcess += jd[i]! - (medianDelay ?? 0);
-  }
+  jd.forEach((v, times) => {
+    if (v <= threshold) return;
+    coldCount += times;
+    coldTotal += v * times;
+    coldExcess += (v - (medianDelay ?? 0)) * times;
+  });
   const coldEstimated = round1(coldExcess / 1000);
 
   // --- Summary and advice.
@@ -498,7 +498,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     expired: stats.rows.expired,
     lost: stats.rows.lost,
     timingsMissing: stats.timingsMissing,
-    coldShare: jd.length > 0 ? coldCount / jd.length : 0,
+    coldShare: jd.count > 0 ? coldCount / jd.count : 0,
     coldCount,
   });
 
@@ -543,9 +543,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
     nextStep,
     advice,
     latency: {
-      delay: buildHistogram(given ? given.delay : delays!.values()),
-      execution: buildHistogram(given ? given.execution : execs!.values()),
-      endToEnd: buildHistogram(given ? given.endToEnd : e2es!.values()),
+      delay: histogramOf(given ? given.delay : delays!.sorted()),
+      execution: histogramOf(given ? given.execution : execs!.sorted()),
+      endToEnd: histogramOf(given ? given.endToEnd : e2es!.sorted()),
     },
     timeline: { source, elapsedMs, segments: segments.length, pauses: segs.pauses, pauseCount: segs.pauseCount },
     activity,
@@ -565,9 +565,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
     coldStarts: {
       thresholdMs: threshold,
       thresholdGiven,
-      jobsWithDelay: jd.length,
+      jobsWithDelay: jd.count,
       count: coldCount,
-      share: jd.length > 0 ? coldCount / jd.length : 0,
+      share: jd.count > 0 ? coldCount / jd.count : 0,
       medianDelayMs: medianDelay,
       estimatedBilledSeconds: coldEstimated,
       upperBoundSeconds: round1(coldTotal / 1000),
