@@ -91,7 +91,7 @@ export interface Progress {
 }
 
 interface Live {
-  row: Row;
+  row: WorkRow;
   jobId: string;
   submittedAt: number;
   resumed: boolean;
@@ -100,7 +100,6 @@ interface Live {
   timer: NodeJS.Timeout | undefined;
 }
 
-type Row = WorkRow;
 
 /** Rows read from the store at a time: small enough that a page's rows do not outlive a young-generation GC. */
 const PAGE = 128;
@@ -129,9 +128,9 @@ export class Scheduler {
   private inflight = 0;
   private pendingRuns = 0;
   private readonly live = new Map<string, Live>();
-  private readonly requeued: Row[] = [];
+  private readonly requeued: WorkRow[] = [];
   /** The page being admitted; a slot is cleared when its row is taken, so a finished row is not kept alive by it. */
-  private page: (Row | undefined)[] = [];
+  private page: (WorkRow | undefined)[] = [];
   /** Times a row's job was lost or expired in this run (rows that never lost one are not in it). */
   private readonly reruns = new Map<string, number>();
   private pageAt = 0;
@@ -274,7 +273,7 @@ export class Scheduler {
     }
   }
 
-  private nextRow(): Row | undefined {
+  private nextRow(): WorkRow | undefined {
     const r = this.requeued.shift();
     if (r) return r;
     if (this.pageAt >= this.page.length) {
@@ -293,13 +292,13 @@ export class Scheduler {
   }
 
   /** A row goes back to be run again: now if the page cursor passed it, else the page will bring it. */
-  private requeue(row: Row): void {
+  private requeue(row: WorkRow): void {
     row.jobId = null;
     this.counts.requeued++;
     if (row.seq <= this.cursor || this.exhausted) this.requeued.push(row);
   }
 
-  private async submit(row: Row): Promise<void> {
+  private async submit(row: WorkRow): Promise<void> {
     this.pendingRuns++;
     try {
       const res = await this.request('run', 'run', (signal) => this.client.run(row.bodyJson, { signal }), this.runAbort.signal);
@@ -330,7 +329,7 @@ export class Scheduler {
     this.checkDone();
   }
 
-  private follow(row: Row, jobId: string, submittedAt: number, resumed: boolean): void {
+  private follow(row: WorkRow, jobId: string, submittedAt: number, resumed: boolean): void {
     row.jobId = jobId;
     const l: Live = { row, jobId, submittedAt, resumed, status: undefined, delayTime: undefined, timer: undefined };
     this.live.set(jobId, l);

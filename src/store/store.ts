@@ -130,7 +130,22 @@ export class Store {
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    this.logged = hasSubmitLog(db);
+    const logged = this.logged;
     this.st = {
+      // The job-id log (schema 2): absent from an older state opened read-only.
+      logSubmit: logged
+        ? db.prepare(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status) VALUES (@key, @jobId, @attempt, @submittedAt, @status)`)
+        : null,
+      logged: logged ? db.prepare(`SELECT row_key AS key, job_id AS jobId, attempt, submitted_at AS submittedAt, status, n FROM submits ORDER BY n`) : null,
+      unlog: logged ? db.prepare(`DELETE FROM submits WHERE n <= ?`) : null,
+      logCount: logged ? db.prepare(`SELECT count(*) FROM submits`).pluck() : null,
+      countsLogged: logged
+        ? db.prepare(
+            `SELECT CASE WHEN key IN (SELECT row_key FROM submits) THEN 'SUBMITTED' ELSE state END AS state, count(*) AS n
+               FROM rows WHERE gen = ? GROUP BY 1`,
+          )
+        : null,
       getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
       setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       lookup: db.prepare(`SELECT hash, gen FROM rows WHERE key = ?`),
@@ -188,21 +203,26 @@ export class Store {
            finished_at = @finishedAt WHERE key = @key`,
       ),
       counts: db.prepare(`SELECT state, count(*) AS n FROM rows WHERE gen = ? GROUP BY state`),
-      allRows: db.prepare(
-        `SELECT key, id_json AS idJson, seq, line, body, input_only AS inputOnly, state, job_id AS jobId, job_status AS jobStatus, attempts, failures,
-           lost, expired, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
-           execution_time AS executionTime, e2e_ms AS e2eMs, output, error, error_code AS errorCode
-         FROM rows WHERE gen = ? ORDER BY seq`,
-      ),
+      // Read as arrays (see storedRows below): the column order is the one storedRows reads.
+      allRows: db
+        .prepare(
+          `SELECT key, id_json, seq, line, body, input_only, state, job_id, job_status, attempts, failures, lost, expired,
+             submitted_at, finished_at, delay_time, execution_time, e2e_ms, output, error, error_code
+           FROM rows WHERE gen = ? ORDER BY seq`,
+        )
+        .raw(),
       jobOutcomes: db.prepare(`SELECT status, delay_time AS delayTime, execution_time AS executionTime FROM jobs`),
       jobTimeline: db.prepare(
         `SELECT status, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
            execution_time AS executionTime, error FROM jobs`,
       ),
-      summaryRows: db.prepare(
-        `SELECT id_json AS idJson, line, state, job_status AS jobStatus, attempts, delay_time AS delayTime,
-           execution_time AS executionTime, e2e_ms AS e2eMs, error FROM rows WHERE gen = ? ORDER BY seq`,
-      ),
+      // Read as arrays, in the column order summaryRowsOf reads.
+      summaryRows: db
+        .prepare(
+          `SELECT id_json, line, state, job_status, attempts, delay_time, execution_time, e2e_ms, error
+           FROM rows WHERE gen = ? ORDER BY seq`,
+        )
+        .raw(),
       addSample: db.prepare(
         `INSERT INTO samples (run_id, t, in_flight, submitted, completed, failed, rate_limited, retries)
          VALUES (@runId, @t, @inFlight, @submitted, @completed, @failed, @rateLimited, @retries)`,
@@ -226,21 +246,6 @@ export class Store {
       ),
       wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
     };
-    this.logged = hasSubmitLog(db);
-    const logged = this.logged ? db.prepare(`SELECT row_key AS key, job_id AS jobId, attempt, submitted_at AS submittedAt, status, n FROM submits ORDER BY n`) : null;
-    const unlog = this.logged ? db.prepare(`DELETE FROM submits WHERE n <= ?`) : null;
-    this.st2 = {
-      logSubmit: this.logged
-        ? db.prepare(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status) VALUES (@key, @jobId, @attempt, @submittedAt, @status)`)
-        : null,
-      logCount: this.logged ? db.prepare(`SELECT count(*) FROM submits`).pluck() : null,
-      countsLogged: this.logged
-        ? db.prepare(
-            `SELECT CASE WHEN key IN (SELECT row_key FROM submits) THEN 'SUBMITTED' ELSE state END AS state, count(*) AS n
-               FROM rows WHERE gen = ? GROUP BY 1`,
-          )
-        : null,
-    };
     // Applies pending writes in order, and forgets the log entries they cover, in one transaction.
     const apply = (ops: PendingOp[]) => {
       let last = 0;
@@ -254,22 +259,17 @@ export class Store {
           this.st.terminalJob.run(op.terminal);
         }
       }
-      if (last > 0) unlog!.run(last);
+      if (last > 0) this.st.unlog!.run(last);
     };
     this.applyTx = db.transaction(apply);
     this.applyLogTx = db.transaction(() => {
-      const left = logged!.all() as (Submitted & { n: number })[];
+      const left = this.st.logged!.all() as (Submitted & { n: number })[];
       apply(left.map(({ n, ...submit }) => ({ submit, n })));
       return left.length;
     });
   }
 
   private readonly applyLogTx: Database.Transaction<() => number>;
-  private readonly st2: {
-    logSubmit: Database.Statement | null;
-    logCount: Database.Statement | null;
-    countsLogged: Database.Statement | null;
-  };
 
   /** Opens (or creates) `<dir>/state.sqlite`. Files are created with mode 0600: they hold inputs and outputs. */
   static open(dir: string, opts: { readonly?: boolean; mustExist?: boolean } = {}): Store {
@@ -376,7 +376,7 @@ export class Store {
    */
   markSubmitted(key: string, jobId: string, attempt: number, submittedAt: number, status: string): void {
     const submit: Submitted = { key, jobId, attempt, submittedAt, status };
-    const n = Number(this.st2.logSubmit!.run(submit).lastInsertRowid);
+    const n = Number(this.st.logSubmit!.run(submit).lastInsertRowid);
     this.enqueue({ submit, n });
   }
 
@@ -454,19 +454,19 @@ export class Store {
   counts(gen: number): Record<string, number> {
     const out: Record<string, number> = {};
     // Without the lock (`status` during a run, or after a kill): rows whose job id is logged but not yet applied count as SUBMITTED.
-    const logged = this.st2.logCount !== null && (this.st2.logCount.get() as number) > 0;
-    const stmt = logged ? this.st2.countsLogged! : this.st.counts;
+    const logged = this.st.logCount !== null && (this.st.logCount.get() as number) > 0;
+    const stmt = logged ? this.st.countsLogged! : this.st.counts;
     for (const r of stmt.all(gen) as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
   }
 
   rows(gen: number): IterableIterator<StoredRow> {
-    return storedRows(this.st.allRows.raw(true).iterate(gen) as IterableIterator<unknown[]>);
+    return storedRows(this.st.allRows.iterate(gen) as IterableIterator<unknown[]>);
   }
 
   /** The rows in input order without their bodies and outputs: what reports need, read fast. */
   summaryRows(gen: number): IterableIterator<SummaryRow> {
-    return summaryRowsOf(this.st.summaryRows.raw(true).iterate(gen) as IterableIterator<unknown[]>);
+    return summaryRowsOf(this.st.summaryRows.iterate(gen) as IterableIterator<unknown[]>);
   }
 
   /** Every job's status and timings (what billing needs), in no particular order. */
