@@ -33,13 +33,6 @@ export function rankOf(p: number, n: number): number {
   return Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
 }
 
-/** Nearest-rank percentile of an ascending, non-empty array: the value at rank ceil(p/100 · n) (1-based). */
-export function nearestRank(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  return sorted[rankOf(p, n) - 1] as number;
-}
-
 /** Nearest-rank percentile of a Sorted; NaN when empty. */
 export function percentileOf(s: Sorted, p: number): number {
   return s.count === 0 ? Number.NaN : s.atRank(rankOf(p, s.count));

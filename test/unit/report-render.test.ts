@@ -12,7 +12,8 @@ import {
   type ReportRow,
   type ReportSample,
 } from '../../src/report/render/index.js';
-import { buildHistogram } from '../../src/report/render/histogram.js';
+import { histogramOf } from '../../src/report/render/histogram.js';
+import { sortInPlace } from '../../src/report/percentiles.js';
 import { SECTION_TITLES } from '../../src/report/render/text.js';
 import { computeStats, computeStatsWithLatencies, type OpCounters } from '../../src/report/stats.js';
 import type { StoredRow } from '../../src/store/store.js';
@@ -97,7 +98,7 @@ describe('latency histograms', () => {
     ['zeros and a tail', withZeros, 'log'],
     ['sub-millisecond', [0.1, 0.2, 0.3, 0.5], 'linear'],
   ])('%s: counts add up, every value in its bin', (_name, values, scale) => {
-    const h = buildHistogram(Float64Array.from(values))!;
+    const h = histogramOf(sortInPlace(Float64Array.from(values)))!;
     expect(h.scale).toBe(scale);
     expect(h.edges).toHaveLength(h.counts.length + 1);
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(values.length);
@@ -116,7 +117,7 @@ describe('latency histograms', () => {
   });
 
   it('empty: null, and "no data" in the chart', () => {
-    expect(buildHistogram(new Float64Array(0))).toBeNull();
+    expect(histogramOf(sortInPlace(new Float64Array(0)))).toBeNull();
     const html = renderHtml(buildReportModel(input({})));
     expect(chart(html, 'latency-delay')).toContain('no data');
   });

@@ -2,7 +2,7 @@
  * Latency histograms: bins chosen from the data. Latencies have long tails (one cold start at 40 s among 200 ms jobs),
  * so a skewed distribution gets logarithmic bins; a compact one gets linear bins at a nice step.
  */
-import { percentileOf, sortInPlace, type Sorted } from '../percentiles.js';
+import { percentileOf, type Sorted } from '../percentiles.js';
 import { niceNum } from './format.js';
 
 export interface Histogram {
@@ -27,14 +27,6 @@ const LOG_BINS_PER_DECADE = 10;
 const LINEAR_TARGET_BINS = 40;
 /** A maximum this many times the median switches to log bins (a long right tail; a left tail reads fine linearly). */
 const SKEW_FOR_LOG = 8;
-
-/**
- * Sorts `values` IN PLACE (the caller's own buffer) and bins them. Non-finite values must not be present.
- * Returns null for no values.
- */
-export function buildHistogram(values: Float64Array | Float32Array): Histogram | null {
-  return histogramOf(sortInPlace(values));
-}
 
 /** Bins values already in order (each distinct value with its multiplicity). Returns null for no values. */
 export function histogramOf(s: Sorted): Histogram | null {
