@@ -24,6 +24,16 @@ function setup(rows = 5): RunBatchOptions {
   return { input: writeJsonl(dir, `in-${n}.jsonl`, rows), out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: emu.baseUrl };
 }
 
+/** Opens a batch's state.sqlite with plain better-sqlite3, runs `fn` on it, and closes it even when `fn` throws. */
+function withStateDb<T>(out: string, fn: (db: Database.Database) => T, readonly = false): T {
+  const db = new Database(join(out, 'state.sqlite'), { readonly });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
 async function stateError(o: RunBatchOptions): Promise<StateError> {
   const err = await runBatch(o).then(
     () => null,
@@ -46,9 +56,7 @@ describe('unusable state gives a clear error, not a stack trace', () => {
     expect((await runBatch(o)).exitCode).toBe(0);
     const path = join(o.out!, 'state.sqlite');
     // fold the WAL in, then cut the file in half
-    const db = new Database(path);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
+    withStateDb(o.out!, (db) => db.pragma('wal_checkpoint(TRUNCATE)'));
     truncateSync(path, Math.floor(statSync(path).size / 2));
     const e = await stateError(o);
     expect(e.message).toMatch(/state\.sqlite/);
@@ -57,9 +65,7 @@ describe('unusable state gives a clear error, not a stack trace', () => {
 
   it("another program's SQLite file", async () => {
     const o = setup();
-    const db = new Database(join(o.out!, 'state.sqlite'));
-    db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)');
-    db.close();
+    withStateDb(o.out!, (db) => db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)'));
     const e = await stateError(o);
     expect(e.message).toMatch(/SQLite file of another program/);
   });
@@ -67,9 +73,7 @@ describe('unusable state gives a clear error, not a stack trace', () => {
   it('a state from a newer runpod-batch', async () => {
     const o = setup();
     expect((await runBatch(o)).exitCode).toBe(0);
-    const db = new Database(join(o.out!, 'state.sqlite'));
-    db.pragma('user_version = 99');
-    db.close();
+    withStateDb(o.out!, (db) => db.pragma('user_version = 99'));
     const e = await stateError(o);
     expect(e.message).toMatch(/newer runpod-batch/);
   });
@@ -118,17 +122,17 @@ describe('the job-id log', () => {
       setTimeout(() => ac.abort(), 250);
       expect((await runBatch({ ...o, baseUrl: slow.baseUrl, signal: ac.signal })).exitCode).toBe(130);
       // Put the state back as a kill would leave it: the job ids only in the log, the rows still PENDING.
-      const db = new Database(join(o.out!, 'state.sqlite'));
-      const k = db.transaction(() => {
-        db.exec(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status)
-                   SELECT key, job_id, attempts, submitted_at, job_status FROM rows WHERE state = 'SUBMITTED' ORDER BY seq`);
-        db.exec(`DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM submits)`);
-        return db
-          .prepare(`UPDATE rows SET state = 'PENDING', job_id = NULL, job_status = NULL, submitted_at = NULL, attempts = attempts - 1
-                     WHERE state = 'SUBMITTED'`)
-          .run().changes;
-      })();
-      db.close();
+      const k = withStateDb(o.out!, (db) =>
+        db.transaction(() => {
+          db.exec(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status)
+                     SELECT key, job_id, attempts, submitted_at, job_status FROM rows WHERE state = 'SUBMITTED' ORDER BY seq`);
+          db.exec(`DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM submits)`);
+          return db
+            .prepare(`UPDATE rows SET state = 'PENDING', job_id = NULL, job_status = NULL, submitted_at = NULL, attempts = attempts - 1
+                       WHERE state = 'SUBMITTED'`)
+            .run().changes;
+        })(),
+      );
       expect(k).toBeGreaterThan(0);
       expect(batchStatus(o.out!).byState.SUBMITTED).toBe(k); // `status` counts logged ids without writing
 
@@ -137,10 +141,14 @@ describe('the job-id log', () => {
       expect(r.stats.rows.completed).toBe(12);
       expect(slow.stats.submissionsByInput.size).toBe(12);
       expect([...slow.stats.submissionsByInput.values()].every((n) => n === 1)).toBe(true);
-      const after = new Database(join(o.out!, 'state.sqlite'), { readonly: true });
-      expect(after.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
-      expect(after.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(12);
-      after.close();
+      withStateDb(
+        o.out!,
+        (db) => {
+          expect(db.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
+          expect(db.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(12);
+        },
+        true,
+      );
     } finally {
       await slow.close();
     }
@@ -149,18 +157,21 @@ describe('the job-id log', () => {
   it('a state of schema 1 (before the log) is read as it is, and upgraded by the next run', async () => {
     const o = setup(6);
     expect((await runBatch(o)).exitCode).toBe(0);
-    const path = join(o.out!, 'state.sqlite');
-    const db = new Database(path);
-    db.exec('DROP TABLE submits');
-    db.pragma('user_version = 1');
-    db.close();
+    withStateDb(o.out!, (db) => {
+      db.exec('DROP TABLE submits');
+      db.pragma('user_version = 1');
+    });
     const ro = Store.open(o.out!, { readonly: true });
     expect(ro.counts(ro.getMeta<number>('gen')!)).toEqual({ COMPLETED: 6 });
     ro.close();
     expect((await runBatch(o)).exitCode).toBe(0);
-    const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
-    expect(check.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
-    check.close();
+    withStateDb(
+      o.out!,
+      (db) => {
+        expect(db.pragma('user_version', { simple: true })).toBe(2);
+        expect(db.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
+      },
+      true,
+    );
   });
 });
