@@ -63,8 +63,8 @@ export interface ReportInput {
   /** From computeStats (stats.ts). */
   stats: Stats;
   /**
-   * The same rows' delay / execution / end-to-end values as computeStatsWithLatencies collected them (finite; they
-   * are sorted here). When given, the rows are not collected a second time: 12 MB less at a million rows.
+   * The same rows' delay / execution / end-to-end values, in order, as computeStatsWithLatencies collected them.
+   * When given, the rows' latencies are not collected a second time.
    */
   rowLatencies?: RowLatencies;
   pricePerSecond: number | null;
