@@ -1,11 +1,15 @@
 /** Public API: the same engine the CLI runs, typed. */
-export { runBatch, defaultOutDir, DEFAULT_BASE_URL } from './engine/run-batch.js';
-export type { RunBatchOptions, BatchResult, BatchProgress } from './engine/run-batch.js';
+import { DEFAULTS } from './core/defaults.js';
+
+export { runBatch, defaultOutDir } from './batch/index.js';
+export type { RunBatchOptions, BatchResult, BatchProgress } from './batch/index.js';
 export type { Outcome } from './engine/scheduler.js';
 export type { Stats, LatencySummary } from './report/stats.js';
 export { startEmulator } from './emulator/index.js';
 export type { Emulator, EmulatorOptions, FaultOptions } from './emulator/index.js';
 export { createClient } from './runpod/client.js';
 export type { RunpodClient, ClientOptions } from './runpod/client.js';
-export * from './errors.js';
+export * from './core/errors.js';
 export type { InputRow, InputOptions, InputFormat } from './input/types.js';
+/** RunPod's API base, the default of `baseUrl`. */
+export const DEFAULT_BASE_URL: string = DEFAULTS.baseUrl;

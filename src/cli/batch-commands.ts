@@ -1,5 +1,4 @@
-import { AtomicFile } from '../output/atomic-file.js';
-import { batchStatus, cancelBatch, exportBatch, regenerateBatch, retryBatch, type BatchStatus } from '../engine/batch-ops.js';
+import { batchStatus, cancelBatch, exportBatch, regenerateBatch, retryBatch, type BatchStatus, type ExportFormat } from '../batch/index.js';
 import { formatDuration } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { engineHooks, withSignals } from './run-command.js';
@@ -32,14 +31,8 @@ export function reportCommand(out: string, reporter: Reporter): number {
   return 0;
 }
 
-export async function exportCommand(out: string, format: 'jsonl' | 'csv', output: string | undefined): Promise<number> {
-  if (!output) {
-    exportBatch(out, format, (chunk) => process.stdout.write(chunk));
-    return 0;
-  }
-  const f = new AtomicFile(output);
-  exportBatch(out, format, (c) => f.write(c));
-  f.commit();
+export async function exportCommand(out: string, format: ExportFormat, output: string | undefined): Promise<number> {
+  exportBatch(out, format, output ? { output } : { write: (chunk) => process.stdout.write(chunk) });
   return 0;
 }
 

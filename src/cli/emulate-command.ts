@@ -1,5 +1,5 @@
 import { startEmulator } from '../emulator/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface EmulateCommandOptions {
   port: number;

@@ -1,6 +1,6 @@
 import yargs, { type Argv } from 'yargs';
-import { InputError, RunpodBatchError } from '../errors.js';
-import { redact } from '../runpod/redact.js';
+import { InputError, RunpodBatchError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { cancelCommand, exportCommand, reportCommand, retryCommand, statusCommand } from './batch-commands.js';
 import { emulateCommand } from './emulate-command.js';
 import { Reporter, type LogFormat } from './reporter.js';

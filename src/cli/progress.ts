@@ -1,4 +1,4 @@
-import type { BatchProgress } from '../engine/run-batch.js';
+import type { BatchProgress } from '../batch/index.js';
 
 /**
  * One progress line: rows done / failed / in flight / waiting, jobs per minute, ETA, dollars spent and projected,

@@ -1,6 +1,6 @@
-import type { BatchProgress, BatchResult } from '../engine/run-batch.js';
+import type { BatchProgress, BatchResult } from '../batch/index.js';
 import type { LatencySummary } from '../report/stats.js';
-import { redact } from '../runpod/redact.js';
+import { redact } from '../core/redact.js';
 import { progressLine } from './progress.js';
 
 export type LogFormat = 'text' | 'json';

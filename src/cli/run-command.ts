@@ -1,5 +1,5 @@
-import { dryRun, type DryRunOptions } from '../engine/dry-run.js';
-import { runBatch, type BatchResult, type RunBatchOptions } from '../engine/run-batch.js';
+import { dryRun, type DryRunOptions } from '../batch/index.js';
+import { runBatch, type BatchResult, type RunBatchOptions } from '../batch/index.js';
 import { formatDuration } from './progress.js';
 import { Reporter } from './reporter.js';
 

@@ -3,7 +3,7 @@
  * "Operations" and "Auth and errors"). runpod-sdk builds `${baseUrl}/${endpointId}/run` with
  * baseUrl = https://api.runpod.ai/v2, so the emulator's baseUrl is `${url}/v2`.
  */
-import { isTerminal } from '../runpod/types.js';
+import { isTerminal } from '../core/wire.js';
 import { readBody, type Exchange, type Target } from './http.js';
 import { RUNSYNC_RETENTION_MS, type ResolvedOptions } from './options.js';
 import type { EmulatorOp } from './types.js';

@@ -1,5 +1,5 @@
 /** Emulator defaults, filled in one place, and validation that reports every problem at once. */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { echoHandler } from './handler.js';
 import type { EmulatorOptions, FaultOptions } from './types.js';
 

@@ -12,7 +12,7 @@ import { faultProblems, resolveOptions } from './options.js';
 import { createStats, statsToJson } from './stats.js';
 import { Timers } from './timers.js';
 import type { Emulator, EmulatorJob, EmulatorOp, EmulatorOptions, FaultOptions } from './types.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { JobEngine } from './workers.js';
 
 /** A matched route: its op (for stats, faults, rate limits) and how to serve it. */

@@ -1,5 +1,5 @@
 /** Public types of the local RunPod Serverless emulator (see /work/shared/RUNPOD_API.md for the protocol). */
-import type { JobStatus } from '../runpod/types.js';
+import type { JobStatus } from '../core/wire.js';
 
 /** Operations the emulator counts, rate-limits and routes. `unknown` = no route matched. */
 export type EmulatorOp =

@@ -9,7 +9,7 @@
  * Simulated durations run on timers divided by timeScale; reported times are unscaled.
  */
 import { randomUUID } from 'node:crypto';
-import { isTerminal, type HealthResponse, type JobStatus, type StatusResponse } from '../runpod/types.js';
+import { isTerminal, type HealthResponse, type JobStatus, type StatusResponse } from '../core/wire.js';
 import type { FaultInjector } from './faults.js';
 import { drawExecutionMs, errorPayload, runHandler, type Outcome } from './handler.js';
 import { DEFAULT_RETENTION_MS, DEFAULT_TTL_MS, type ResolvedOptions } from './options.js';

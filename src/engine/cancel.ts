@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
-import type { Verdict } from './classify.js';
 import type { RunpodClient } from '../runpod/client.js';
-import type { Store } from '../store/store.js';
+import { RequestFailed } from './classify.js';
+import type { SchedulerStore } from './ports.js';
 import { withRetries } from './retry.js';
 
 export interface CancelSummary {
@@ -20,7 +20,11 @@ export interface CancelSummary {
  * Cancels every job of the batch that is in flight on RunPod, so it stops billing. RunPod allows /cancel 100 times
  * per 10 s and 20 at once (RUNPOD_API.md "Limits"): a few at a time, with backoff on 429.
  */
-export async function cancelInFlight(client: RunpodClient, store: Store, gen: number, o: { concurrency?: number; signal?: AbortSignal } = {}): Promise<CancelSummary> {
+export async function cancelInFlight(
+  client: Pick<RunpodClient, 'cancel'>,
+  store: Pick<SchedulerStore, 'submittedRows' | 'requeue'>,
+  gen: number,
+  o: { concurrency?: number; signal?: AbortSignal } = {}): Promise<CancelSummary> {
   const sum: CancelSummary = { cancelled: 0, alreadyEnded: 0, gone: 0, failed: 0, errors: [] };
   const limit = pLimit(o.concurrency ?? 5);
   const rows = store.submittedRows(gen);
@@ -37,8 +41,7 @@ export async function cancelInFlight(client: RunpodClient, store: Store, gen: nu
             sum.alreadyEnded++;
           }
         } catch (err) {
-          const v = (err as { verdict?: Verdict }).verdict;
-          if (v?.kind === 'lost') {
+          if (err instanceof RequestFailed && err.verdict.kind === 'lost') {
             store.requeue(r.key, jobId, 'lost', Date.now(), { status: 'LOST' });
             sum.gone++;
           } else {

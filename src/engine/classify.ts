@@ -1,4 +1,4 @@
-import { HttpError, NetworkError, RunpodBatchError } from '../errors.js';
+import { HttpError, NetworkError, RunpodBatchError } from '../core/errors.js';
 
 /** What to do after a failed request. Pure: decided from the operation and the error alone. */
 export type Verdict =
@@ -17,6 +17,22 @@ export type Verdict =
  * Retryable statuses, written out: 408 request timeout, 425 too early, 429 rate limited, and every 5xx
  * (RunPod returns 5xx and drops connections now and then; RUNPOD_API.md "Auth and errors").
  */
+/** A request that will not be retried, with what to do about it. Thrown by the engine's request loops. */
+export class RequestFailed extends Error {
+  constructor(
+    readonly verdict: Verdict,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'RequestFailed';
+  }
+}
+
+/** The verdict of a failed request: the one a request loop gave up with, else classified now. */
+export function verdictOf(op: string, err: unknown): Verdict {
+  return err instanceof RequestFailed ? err.verdict : classify(op, err);
+}
+
 const RETRY_STATUSES = new Set([408, 425, 429]);
 
 export function classify(op: string, err: unknown): Verdict {

@@ -1,4 +1,4 @@
-import { sleep } from './sleep.js';
+import { sleep, type Clock } from './clock.js';
 
 /**
  * Paces one operation (/run or /status). A 429 pauses the whole operation, not only the request that got it:
@@ -11,9 +11,13 @@ export class OpGate {
   /** Why the gate is paused, for the progress line. */
   reason = '';
   constructor(
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly random: () => number,
   ) {}
+
+  private now(): number {
+    return this.clock.now();
+  }
 
   /** Pauses every request of this operation for `ms` (never shortens a longer pause already set). */
   pause(ms: number, reason: string): void {
@@ -36,7 +40,7 @@ export class OpGate {
       const left = this.pausedUntil - this.now();
       if (left <= 0) return;
       // Spread the resumption over up to 10% of the pause (at least 50 ms) to avoid a thundering herd.
-      await sleep(left + this.random() * Math.max(50, left * 0.1), signal);
+      await sleep(left + this.random() * Math.max(50, left * 0.1), signal, this.clock);
     }
   }
 }

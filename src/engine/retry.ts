@@ -1,10 +1,10 @@
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { classify, type Verdict } from './classify.js';
-import { sleep } from './sleep.js';
+import { classify, RequestFailed, type Verdict } from './classify.js';
+import { sleep } from './clock.js';
 
 /**
  * A single request with retries for the side commands (cancel): transient failures and 429s back off
- * (Retry-After wins); anything else is thrown with its verdict. The scheduler has its own, paced version.
+ * (Retry-After wins); anything else is thrown as a RequestFailed carrying its verdict. The scheduler has its own, paced version.
  */
 export async function withRetries<T>(
   op: string,
@@ -17,7 +17,7 @@ export async function withRetries<T>(
       return await fn();
     } catch (err) {
       const v: Verdict = classify(op, err);
-      if (v.kind !== 'retry' || attempt >= max) throw Object.assign(err as Error, { verdict: v });
+      if (v.kind !== 'retry' || attempt >= max) throw new RequestFailed(v, err);
       await sleep(backoffDelay(attempt, v.retryAfterMs, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random), o.signal);
     }
   }

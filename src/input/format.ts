@@ -1,6 +1,6 @@
 import { statSync, accessSync, constants } from 'node:fs';
 import { extname } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import type { InputFormat } from './types.js';
 
 const EXTENSIONS: Record<string, InputFormat> = {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import type { RunRequestBody } from '../runpod/types.js';
+import type { RunRequestBody } from '../core/wire.js';
 import { readError } from './format.js';
 import { LineSplitter, type LineProblem } from './lines.js';
 import { idProblem, issue, kindOf, makeRow, type ReadContext, type ReadItem } from './row.js';

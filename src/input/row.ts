@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import type { InputIssue } from '../errors.js';
-import type { RunRequestBody } from '../runpod/types.js';
+import type { InputIssue } from '../core/errors.js';
+import type { RunRequestBody } from '../core/wire.js';
 import type { InputOptions, InputRow } from './types.js';
 
 export type ReadItem = { kind: 'row'; row: InputRow } | { kind: 'issue'; issue: InputIssue };

@@ -1,4 +1,4 @@
-import type { RunRequestBody } from '../runpod/types.js';
+import type { RunRequestBody } from '../core/wire.js';
 
 export type InputFormat = 'jsonl' | 'csv';
 

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { StoredRow } from '../core/records.js';
 import { resultLine } from './rows.js';
 
 /** Most columns a CSV export gets; fields past it stay inside the JSON of their parent column. */
@@ -7,19 +7,19 @@ const MAX_COLUMNS = 500;
 /**
  * Writes the results in input order as JSONL (the results.jsonl lines) or CSV. The CSV flattens `input` and `output`
  * objects into dotted columns (`input.prompt`, `output.images.0` is kept as JSON: arrays are not spread), found in a
- * first pass so every line has the same columns.
+ * first pass so every line has the same columns. `rows` is called once per pass.
  */
-export function exportRows(store: Store, gen: number, format: 'jsonl' | 'csv', write: (chunk: string) => void): number {
+export function exportRows(rows: () => Iterable<StoredRow>, format: 'jsonl' | 'csv', write: (chunk: string) => void): number {
   let n = 0;
   if (format === 'jsonl') {
-    for (const r of store.rows(gen)) {
+    for (const r of rows()) {
       write(resultLine(r) + '\n');
       n++;
     }
     return n;
   }
   const columns = new Map<string, true>();
-  for (const r of store.rows(gen)) {
+  for (const r of rows()) {
     for (const key of Object.keys(flatten(JSON.parse(resultLine(r)) as Record<string, unknown>))) {
       if (columns.size >= MAX_COLUMNS) break;
       columns.set(key, true);
@@ -27,7 +27,7 @@ export function exportRows(store: Store, gen: number, format: 'jsonl' | 'csv', w
   }
   const cols = [...columns.keys()];
   write(cols.map(csvCell).join(',') + '\r\n');
-  for (const r of store.rows(gen)) {
+  for (const r of rows()) {
     const flat = flatten(JSON.parse(resultLine(r)) as Record<string, unknown>);
     write(cols.map((c) => csvCell(flat[c])).join(',') + '\r\n');
     n++;

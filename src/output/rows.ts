@@ -1,9 +1,4 @@
-import type { StoredRow } from '../store/store.js';
-
-/** The status a row shows in results: its terminal state, or where it stands (PENDING, IN_QUEUE, IN_PROGRESS). */
-export function rowStatus(r: Pick<StoredRow, 'state' | 'jobStatus'>): string {
-  return r.state === 'SUBMITTED' ? (r.jobStatus ?? 'IN_QUEUE') : r.state;
-}
+import { rowStatus, type StoredRow } from '../core/records.js';
 
 /** The JSON text of a row's input, cut from its stored body without a parse where the body is just {"input": …}. */
 export function inputJson(r: Pick<StoredRow, 'body' | 'inputOnly'>): string {

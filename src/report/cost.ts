@@ -1,7 +1,7 @@
 /**
  * Cost estimation: RunPod bills per second, rounded up. Prices come from ./prices.ts (the one price table).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { PRICE_TABLE, type GpuClass } from './prices.js';
 
 /** Billed seconds for one job's executionTime (ms): ceil(ms / 1000); 0 for 0, negative or non-finite. */

@@ -2,7 +2,7 @@
  * Batch statistics: a pure reducer over the batch's rows, jobs and request counters.
  * Iterates each input once; latencies go into growable Float64Arrays, so a million rows stay cheap.
  */
-import { TERMINAL_STATUSES } from '../runpod/types.js';
+import { TERMINAL_STATUSES } from '../core/wire.js';
 import { billedSeconds as billedSecondsOf } from './cost.js';
 import { LatencyCollector, summarizeSorted, type LatencySummary, type Sorted } from './percentiles.js';
 

@@ -2,10 +2,10 @@ import type { Dispatcher } from 'undici';
 // undici's index loads all of undici (fetch, WebSocket, caches, mocks): 20 MB of RSS and ~0.1 s of CPU at start-up.
 // The client needs its Pool only (11 MB). undici has no "exports" map, so this module is part of what it publishes.
 import Pool from 'undici/lib/dispatcher/pool.js';
-import { HttpError, NetworkError, RunpodBatchError } from '../errors.js';
-import type { HealthResponse, RunResponse, StatusResponse } from './types.js';
-import { parseRetryAfter } from '../engine/backoff.js';
-import { redact } from './redact.js';
+import { HttpError, NetworkError, RunpodBatchError } from '../core/errors.js';
+import type { HealthResponse, RunResponse, StatusResponse } from '../core/wire.js';
+import { parseRetryAfter } from './retry-after.js';
+import { redact } from '../core/redact.js';
 import { send, type Answer } from './send.js';
 
 export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'cancel' | 'retry' | 'purge-queue' | 'health';

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 
 /**
  * One process per --out. The lock file holds the owner's pid; a lock whose pid is gone (a crash, kill -9) is stale

@@ -1,15 +1,9 @@
 import type Database from 'better-sqlite3';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 
 /** Marks a state file as ours, so a foreign SQLite file is refused instead of written into. */
 export const APP_ID = 'runpod-batch';
 export const SCHEMA_VERSION = 2;
-
-/**
- * Row states. PENDING: no job on RunPod (new, or to run again). SUBMITTED: a job id is known and not yet terminal.
- * The rest are RunPod's terminal states, final for the row.
- */
-export type RowState = 'PENDING' | 'SUBMITTED' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

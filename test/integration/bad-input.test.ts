@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatch } from '../../src/engine/run-batch.js';
+import { runBatch } from '../../src/batch/run.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import type { InputFormat } from '../../src/input/types.js';
 import { tempDir } from '../support/tmp.js';
 

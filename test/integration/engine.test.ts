@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
+import { runBatch, type RunBatchOptions } from '../../src/batch/run.js';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { Store } from '../../src/store/store.js';
 import { readJsonl, readResults, readStats } from '../support/results.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
+import { runBatch, type RunBatchOptions } from '../../src/batch/run.js';
 import type { Emulator, EmulatorOptions, FaultOptions } from '../../src/emulator/index.js';
 import { readResults, readStats } from '../support/results.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBatch } from '../../src/engine/run-batch.js';
+import { runBatch } from '../../src/batch/run.js';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
 import { readResults, readStats } from '../support/results.js';
 import { runCli } from '../support/cli.js';

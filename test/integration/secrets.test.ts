@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatch } from '../../src/engine/run-batch.js';
+import { runBatch } from '../../src/batch/run.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 

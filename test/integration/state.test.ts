@@ -3,12 +3,12 @@ import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from '
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatch, type RunBatchOptions } from '../../src/engine/run-batch.js';
+import { runBatch, type RunBatchOptions } from '../../src/batch/run.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { StateError } from '../../src/errors.js';
+import { StateError } from '../../src/core/errors.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { Store } from '../../src/store/store.js';
-import { batchStatus } from '../../src/engine/batch-ops.js';
+import { batchStatus } from '../../src/batch/status.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 
 const dir = tempDir();

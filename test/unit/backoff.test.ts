@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter, type BackoffPolicy } from '../../src/engine/backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../../src/engine/backoff.js';
+import { parseRetryAfter } from '../../src/runpod/retry-after.js';
 
 const noJitter: BackoffPolicy = { ...DEFAULT_BACKOFF, jitter: 0 };
 const fixed = (x: number) => () => x;

@@ -3,8 +3,8 @@ import { classify } from '../../src/engine/classify.js';
 import { errorSignature, HealthMonitor } from '../../src/engine/health.js';
 import { DEFAULT_POLL_POLICY, nextPollDelay, RecentWindow } from '../../src/engine/poll-plan.js';
 import { RateController } from '../../src/engine/rate-controller.js';
-import { HttpError, NetworkError, RunpodBatchError } from '../../src/errors.js';
-import { redact } from '../../src/runpod/redact.js';
+import { HttpError, NetworkError, RunpodBatchError } from '../../src/core/errors.js';
+import { redact } from '../../src/core/redact.js';
 
 const http = (op: string, status: number, retryAfterMs?: number) => new HttpError(op, 'POST', 'http://x/v2/e/' + op, status, 'body', retryAfterMs);
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError, type InputIssue } from '../../src/errors.js';
+import { InputError, type InputIssue } from '../../src/core/errors.js';
 import { castCell } from '../../src/input/csv.js';
 import { detectFormat, hashBody, readInput, type InputOptions, type InputRow, type ReadItem } from '../../src/input/index.js';
 import { readJsonl } from '../../src/input/jsonl.js';

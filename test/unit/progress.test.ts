@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, progressLine } from '../../src/cli/progress.js';
-import type { BatchProgress } from '../../src/engine/run-batch.js';
+import type { BatchProgress } from '../../src/batch/run.js';
 
 const base: BatchProgress = {
   total: 10_000,

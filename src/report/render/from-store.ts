@@ -1,6 +1,5 @@
 /** Adapters from the store's shapes to the report's inputs (the store's jobs and samples already fit as they are). */
-import { rowStatus } from '../../output/rows.js';
-import type { Sample, StoredJob, SummaryRow } from '../../store/store.js';
+import { rowStatus, type Sample, type StoredJob, type SummaryRow } from '../../core/records.js';
 import type { ReportJob, ReportRow, ReportSample } from './model.js';
 
 /** One row of the store as the report sees it: its id parsed, SUBMITTED shown as the job's last known status. */

@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { UsageError } from '../core/errors.js';
+import { round6 } from '../core/numbers.js';
 import { resolvePrice } from '../report/cost.js';
-import { ingest } from '../store/ingest.js';
 import { Store } from '../store/store.js';
-import { runBatch, type RunBatchOptions } from './run-batch.js';
+import { ingest } from './ingest.js';
+import type { RunBatchOptions } from './options.js';
+import { runBatch } from './run.js';
 
 export interface DryRunOptions extends RunBatchOptions {
   /** Seconds one job is expected to take on a worker: the basis of the estimate without a sample. */
@@ -35,7 +38,7 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
   if (o.sample !== undefined && (!Number.isInteger(o.sample) || o.sample < 1)) throw new UsageError('--sample: must be a whole number ≥ 1');
   const price = resolvePrice({ gpu: o.gpu, pricePerSecond: o.pricePerSecond ?? undefined });
   const rows = await countRows(o);
-  const concurrency = o.concurrency ?? 100;
+  const concurrency = o.concurrency ?? DEFAULTS.concurrency;
   const notes: string[] = [];
   if (price.perSecond === null) notes.push('no price: pass --gpu or --price-per-second for a cost');
   if (o.sample !== undefined) {
@@ -85,8 +88,4 @@ async function countRows(o: DryRunOptions): Promise<number> {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

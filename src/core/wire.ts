@@ -39,3 +39,19 @@ export interface HealthResponse {
   jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number };
   workers: { idle: number; running: number; [k: string]: number };
 }
+
+/** Facts of the RunPod API the client and the emulator both rely on (RUNPOD_API.md). */
+export const RUNPOD = {
+  /** Where the API lives. */
+  baseUrl: 'https://api.runpod.ai/v2',
+  /** A /run result stays readable this long after the job ends ("Retention"); then /status answers 404. */
+  runRetentionMs: 30 * 60_000,
+  /** A /runsync result stays readable this long. */
+  runsyncRetentionMs: 60_000,
+  /** policy.ttl when the request sets none, counted from submission. */
+  defaultTtlMs: 24 * 60 * 60_000,
+  /** Largest /run body ("Payload limits"). */
+  maxRunBodyBytes: 10_000_000,
+  /** ?wait of /status-sync (1000–90000 ms). */
+  maxLongPollMs: 90_000,
+} as const;

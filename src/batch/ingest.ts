@@ -1,8 +1,10 @@
-import { InputError, type InputIssue } from '../errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { InputError, type InputIssue } from '../core/errors.js';
 import { readInput } from '../input/index.js';
 import type { InputOptions } from '../input/types.js';
-import { fingerprintFile, type Fingerprint } from './fingerprint.js';
-import type { Store } from './store.js';
+import { fingerprintFile } from '../input/fingerprint.js';
+import type { SavedInput } from '../store/meta.js';
+import type { Store } from '../store/store.js';
 
 export interface IngestResult {
   /** The generation the rows of this input carry. */
@@ -17,16 +19,6 @@ export interface IngestResult {
   skipped: boolean;
 }
 
-interface InputMeta {
-  path: string;
-  fingerprint: Fingerprint;
-  format: string | null;
-  idField: string;
-  csvCast: boolean;
-  limit: number | null;
-  rows: number;
-}
-
 const MAX_ISSUES = 20;
 
 /**
@@ -38,9 +30,9 @@ export async function ingest(store: Store, path: string, opts: InputOptions & { 
   const fingerprint = await fingerprintFile(path).catch((err: Error) => {
     throw new InputError([{ file: path, line: 0, message: err.message }], 1, `${path}: cannot read: ${err.message}`);
   });
-  const idField = opts.idField ?? 'id';
-  const prevGen = store.getMeta<number>('gen') ?? 0;
-  const prev = store.getMeta<InputMeta>('input');
+  const idField = opts.idField ?? DEFAULTS.idField;
+  const prevGen = store.getMeta('gen') ?? 0;
+  const prev = store.getMeta('input');
   const wanted = { format: opts.format ?? null, idField, csvCast: opts.csvCast === true, limit: opts.limit ?? null };
   if (
     prev &&
@@ -83,7 +75,7 @@ export async function ingest(store: Store, path: string, opts: InputOptions & { 
     if (total > 0) throw new InputError(issues, total);
     if (res.rows === 0) throw new InputError([{ file: path, line: 1, message: 'empty input: no rows' }]);
     res.removed = store.countOlderThan(gen);
-    store.setMeta('input', { path, fingerprint, ...wanted, rows: res.rows } satisfies InputMeta);
+    store.setMeta('input', { path, fingerprint, ...wanted, rows: res.rows } satisfies SavedInput);
     store.setMeta('gen', gen);
     store.commit();
   } catch (err) {

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-
-export interface Fingerprint {
-  size: number;
-  sha256: string;
-}
+import type { Fingerprint } from '../core/records.js';
 
 /** Size and SHA-256 of a file, streamed: a rerun on an unchanged file can skip parsing it again. */
 export async function fingerprintFile(path: string): Promise<Fingerprint> {

@@ -1,0 +1,16 @@
+/**
+ * The application layer: what the CLI and the library call. Each command is a plain function over typed options
+ * (run, dry run, status, report, export, retry, cancel); they open the state, take its lock, and put the input
+ * readers, the store, the engine, the writers and the reports to work.
+ */
+export { cancelBatch, type CancelSummary } from './cancel.js';
+export { dryRun, type DryRunOptions, type Estimate } from './dry-run.js';
+export { exportBatch, type ExportFormat } from './export.js';
+export type { IngestResult } from './ingest.js';
+export type { RunBatchOptions } from './options.js';
+export type { BatchProgress } from './progress.js';
+export { regenerateBatch } from './report.js';
+export { retryBatch, type RerunOptions } from './retry.js';
+export { defaultOutDir, runBatch, type BatchResult } from './run.js';
+export { batchStatus, type BatchStatus } from './status.js';
+export type { ViewFiles } from './views.js';

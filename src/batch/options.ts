@@ -1,0 +1,117 @@
+import type { Dispatcher } from 'undici';
+import { DEFAULTS } from '../core/defaults.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import type { InputFormat } from '../input/types.js';
+import type { BatchProgress } from './progress.js';
+
+/** Options of a batch run. Every field is documented once, here; the CLI maps flags onto them. */
+export interface RunBatchOptions {
+  /** Path of the JSONL or CSV input. */
+  input: string;
+  /** RunPod endpoint id. Absent with a baseUrl: the base URL is the endpoint (runpod-python's local test server). */
+  endpoint?: string | null;
+  /** API key, sent as a Bearer token; never written anywhere. @default process.env.RUNPOD_API_KEY */
+  apiKey?: string | null;
+  /** @default process.env.RUNPOD_BASE_URL, else 'https://api.runpod.ai/v2' (DEFAULTS.baseUrl) */
+  baseUrl?: string;
+  /** Output folder (state.sqlite, results.jsonl, errors.jsonl, stats.json). @default '<input without extension>.runpod' beside the input */
+  out?: string;
+  /**
+   * Most jobs in flight. @default 100 (DEFAULTS.concurrency) — enough queued work to keep up to ~100 workers busy,
+   * well under RunPod's 200 concurrent /run and 400 /status limits. 1 against runpod-python's local test server (no
+   * endpoint), which serves one request at a time.
+   */
+  concurrency?: number;
+  /** Times a FAILED or TIMED_OUT row is run again. @default 2 (DEFAULTS.retries) */
+  retries?: number;
+  /** Field holding the row id. @default 'id' (DEFAULTS.idField) */
+  idField?: string;
+  /** CSV: infer numbers and booleans. @default false */
+  csvCast?: boolean;
+  /** Input format, when the extension does not tell. */
+  format?: InputFormat;
+  /** USD per billed second, for estimatedCostUsd. Wins over `gpu`. @default null (cost not estimated) */
+  pricePerSecond?: number | null;
+  /** GPU class from the price table (src/report/prices.ts), e.g. '24gb', 'a100', 'h100': sets the price per second. */
+  gpu?: string;
+  /** Stop admitting rows before spent plus in flight would exceed this many USD (needs a price); exit 2. A rerun with a higher cap continues. */
+  maxCost?: number;
+  /** Run from the state alone, without reading the input again (the `retry` command; the input may have moved). */
+  fromState?: boolean;
+  /** Follow jobs with /status-sync long polls; false: planned /status polls only. @default true */
+  longPoll?: boolean;
+  /** When the run stops early (interrupt, fatal error, sick endpoint), cancel its jobs in flight on RunPod so they stop billing; their rows run again on the next run. @default false */
+  cancelOnExit?: boolean;
+  /** RunPod's retention of /run results (30 min): a job of an earlier run older than this that answers 404 counts as expired, not lost. @default 1_800_000 (RUNPOD.runRetentionMs) */
+  retentionMs?: number;
+  /** Stop when this many jobs in a row FAILED with the same error (a crash-looping worker); 0 = never. @default 10 (DEFAULTS.crashLoopJobs) */
+  crashLoopJobs?: number;
+  /** Stop when more than this share of the last 50 rows failed after their retries; 1 = never. @default 0.5 (DEFAULTS.maxFailureRate) */
+  maxFailureRate?: number;
+  /** Only the first N rows of the input. */
+  limit?: number;
+  /** Per-request timeout (ms) of short calls; 0 = none. @default 30000 (DEFAULTS.timeoutMs); none against the local test server */
+  timeoutMs?: number;
+  /** Aborting it stops admission, commits, and returns with exit code 130. */
+  signal?: AbortSignal;
+  /** Called about every `progressIntervalMs` while jobs run. */
+  onProgress?: (p: BatchProgress) => void;
+  /** @default 1000 */
+  progressIntervalMs?: number;
+  /** Human messages (resume notes, warnings); the CLI prints them to stderr. */
+  log?: (message: string) => void;
+  /** undici dispatcher (tests, proxies). */
+  dispatcher?: Dispatcher;
+}
+
+/** The options that have defaults, filled in (resolveOptions). */
+export interface Resolved {
+  baseUrl: string;
+  endpoint: string | null;
+  apiKey: string | null;
+  concurrency: number;
+  retries: number;
+  idField: string;
+  timeoutMs: number;
+  crashLoopJobs: number;
+  maxFailureRate: number;
+}
+
+/** Fills in the defaults (the one place they are applied) and checks every option, reporting all problems at once. */
+export function resolveOptions(opts: RunBatchOptions): Resolved {
+  const endpoint = opts.endpoint ?? null;
+  // runpod-python's local test server (no endpoint) serves one request at a time, and any call may wait behind a
+  // running handler: one job in flight and no client timeout unless asked for.
+  const local = endpoint === null;
+  const r: Resolved = {
+    baseUrl: (opts.baseUrl ?? process.env.RUNPOD_BASE_URL ?? DEFAULTS.baseUrl).replace(/\/+$/, ''),
+    endpoint,
+    apiKey: opts.apiKey ?? process.env.RUNPOD_API_KEY ?? null,
+    concurrency: opts.concurrency ?? (local ? DEFAULTS.localConcurrency : DEFAULTS.concurrency),
+    retries: opts.retries ?? DEFAULTS.retries,
+    idField: opts.idField ?? DEFAULTS.idField,
+    timeoutMs: opts.timeoutMs ?? (local ? 0 : DEFAULTS.timeoutMs),
+    crashLoopJobs: opts.crashLoopJobs ?? DEFAULTS.crashLoopJobs,
+    maxFailureRate: opts.maxFailureRate ?? DEFAULTS.maxFailureRate,
+  };
+  checkOptions(r, opts);
+  return r;
+}
+
+function checkOptions(r: Resolved, o: RunBatchOptions): void {
+  const problems: string[] = [];
+  if (!/^https?:\/\//.test(r.baseUrl) || !URL.canParse(r.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(r.baseUrl)}`);
+  if (r.endpoint === null && r.baseUrl === DEFAULTS.baseUrl) problems.push('--endpoint: required (or RUNPOD_ENDPOINT_ID)');
+  if (r.endpoint !== null && !r.apiKey) problems.push('RUNPOD_API_KEY: not set (the API key is read from the environment)');
+  if (!Number.isInteger(r.concurrency) || r.concurrency < 1) problems.push(`--concurrency: must be a whole number ≥ 1`);
+  if (!Number.isInteger(r.retries) || r.retries < 0) problems.push(`--retries: must be a whole number ≥ 0`);
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) problems.push(`--limit: must be a whole number ≥ 1`);
+  if (o.maxCost !== undefined && !(o.maxCost > 0)) problems.push(`--max-cost: must be a positive number of USD`);
+  if (!Number.isInteger(r.crashLoopJobs) || r.crashLoopJobs < 0) problems.push(`--crash-loop: must be a whole number ≥ 0`);
+  if (!(r.maxFailureRate > 0 && r.maxFailureRate <= 1)) problems.push(`--max-failure-rate: must be in (0, 1]`);
+  const first = problems[0];
+  if (first !== undefined) {
+    const Kind = first.startsWith('RUNPOD_API_KEY') || first.startsWith('--endpoint') ? ConfigError : UsageError;
+    throw new Kind(problems.join('\n'));
+  }
+}

@@ -1,0 +1,185 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { DEFAULTS } from '../core/defaults.js';
+import { InputError, StateError, UsageError } from '../core/errors.js';
+import { cancelInFlight } from '../engine/cancel.js';
+import { Scheduler, type Outcome } from '../engine/scheduler.js';
+import { resolvePrice } from '../report/cost.js';
+import type { Stats } from '../report/stats.js';
+import { createClient } from '../runpod/client.js';
+import { acquireLock } from '../store/lock.js';
+import type { BatchSettings } from '../store/meta.js';
+import { Store } from '../store/store.js';
+import { ingest, type IngestResult } from './ingest.js';
+import { resolveOptions, type RunBatchOptions } from './options.js';
+import { progressOf, type BatchProgress } from './progress.js';
+import { currentViews, regenerate, type ViewFiles } from './views.js';
+
+export interface BatchResult {
+  /** 0 every row COMPLETED; 2 some rows not COMPLETED (or the run gave up); 1 fatal; 130 interrupted. */
+  exitCode: 0 | 1 | 2 | 130;
+  outcome: Outcome;
+  outDir: string;
+  files: ViewFiles;
+  stats: Stats;
+  ingest: IngestResult;
+  /** Jobs created by this run. */
+  submitted: number;
+  /** Why the run ended early, when it did. */
+  message?: string;
+}
+
+export function defaultOutDir(input: string): string {
+  const ext = extname(input);
+  return join(dirname(input), `${basename(input, ext)}.runpod`);
+}
+
+/**
+ * The engine: validate and load the input, follow jobs known from earlier runs, submit the rest, and regenerate the
+ * outputs from the store. Throws (exit 1) for bad options, bad input or unusable state, before anything is submitted.
+ */
+export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
+  const log = opts.log ?? (() => {});
+  const o = resolveOptions(opts);
+  const { baseUrl, endpoint, concurrency, retries, idField } = o;
+  const price = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
+  if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
+
+  const outDir = opts.out ?? defaultOutDir(opts.input);
+  if (!opts.fromState) await checkInputFile(opts.input);
+  const store = Store.open(outDir);
+  let release: (() => void) | undefined;
+  try {
+    release = acquireLock(outDir);
+    // Job ids a killed run logged but had not yet written into their rows.
+    store.applyLog();
+    const target = { baseUrl, endpoint };
+    const known = store.getMeta('target');
+    if (known && (known.endpoint !== endpoint || known.baseUrl !== baseUrl) && store.submittedRows(store.getMeta('gen') ?? 0).length > 0) {
+      throw new StateError(`${outDir} holds jobs of endpoint ${known.endpoint ?? known.baseUrl}, not ${endpoint ?? baseUrl}; use another --out`);
+    }
+    const loaded = opts.fromState ? fromState(store, outDir) : await load(store, opts, idField, log);
+    const settings: BatchSettings = {
+      idField,
+      pricePerSecond: price.perSecond,
+      priceSource: price.source,
+      title: basename(opts.input),
+      endpointLabel: endpoint ?? baseUrl,
+    };
+    store.setMeta('target', target);
+    store.setMeta('settings', settings);
+    store.setMeta('run', { input: opts.input, concurrency, retries, format: opts.format ?? null, csvCast: opts.csvCast === true, limit: opts.limit ?? null });
+
+    // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
+    const connections = Math.max(128, 2 * concurrency + 16);
+    const client = createClient({ baseUrl, endpointId: endpoint, apiKey: o.apiKey, dispatcher: opts.dispatcher, timeoutMs: o.timeoutMs, connections });
+    const started = Date.now();
+    // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
+    const viewsCurrent = store.getMeta('viewsOf') === store.lastRunId();
+    const runId = store.startRun(started);
+    const billed = store.billed();
+    const scheduler = new Scheduler(
+      { client, store, gen: loaded.gen, signal: opts.signal },
+      {
+        concurrency,
+        retries,
+        retentionMs: opts.retentionMs,
+        untimedStatus: !endpoint,
+        longPoll: endpoint !== null && opts.longPoll !== false,
+        health: { crashLoopJobs: o.crashLoopJobs, maxFailureRate: o.maxFailureRate, window: DEFAULTS.failureWindow },
+        budget:
+          opts.maxCost !== undefined && price.perSecond !== null
+            ? { maxUsd: opts.maxCost, pricePerSecond: price.perSecond, spentSeconds: billed.seconds, perJobSeconds: billed.jobs > 0 ? billed.seconds / billed.jobs : null }
+            : null,
+      },
+    );
+    // Counts at the start, so progress needs no query over all rows each tick.
+    const startCounts = store.counts(loaded.gen);
+    const progress = (): BatchProgress => progressOf(startCounts, scheduler.progress(), Date.now() - started, billed.seconds, price.perSecond);
+    const tick = () => {
+      const t = Date.now();
+      store.heartbeat(runId, t);
+      const p = scheduler.progress();
+      let rateLimited = 0;
+      let retried = 0;
+      for (const c of Object.values(scheduler.ops)) {
+        rateLimited += c.rateLimited;
+        retried += c.retries;
+      }
+      store.addSample({ runId, t, inFlight: p.inFlight, submitted: p.submitted, completed: p.completed, failed: p.failed, rateLimited, retries: retried });
+      opts.onProgress?.(progress());
+    };
+    const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);
+    let outcome: Outcome;
+    try {
+      outcome = await scheduler.run();
+    } finally {
+      clearInterval(timer);
+    }
+    if (opts.cancelOnExit && outcome.kind !== 'done') {
+      const inFlight = store.submittedRows(loaded.gen).length;
+      if (inFlight > 0) {
+        log(`cancelling ${inFlight} jobs in flight on RunPod (--cancel-on-exit)…`);
+        const c = await cancelInFlight(client, store, loaded.gen);
+        log(`cancelled ${c.cancelled}, already ended ${c.alreadyEnded}, gone ${c.gone}, failed ${c.failed}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}`);
+      }
+    }
+    await client.close().catch(() => {});
+    store.addOps(scheduler.ops);
+    const submitted = scheduler.progress().submitted;
+    const counts = store.counts(loaded.gen);
+    const allCompleted = Object.keys(counts).every((st) => st === 'COMPLETED');
+    const exitCode = outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind !== 'done' || !allCompleted ? 2 : 0;
+    store.endRun(runId, Date.now(), exitCode, submitted);
+    tick();
+    const p = scheduler.progress();
+    const unchanged = viewsCurrent && loaded.skipped && outcome.kind === 'done' && p.submitted + p.completed + p.failed + p.requeued === 0;
+    const kept = unchanged ? currentViews(outDir) : null;
+    const { files, stats } = kept ?? regenerate(store, outDir, loaded.gen, settings);
+    store.setMeta('viewsOf', runId);
+    if (kept) log('nothing changed since the last run: the output files are current');
+    return { exitCode, outcome, outDir, files, stats, ingest: loaded, submitted, message: messageOf(outcome) };
+  } finally {
+    store.close();
+    release?.();
+  }
+}
+
+/** Validates and loads the input (or finds it unchanged), and says how it relates to the last run. */
+async function load(store: Store, opts: RunBatchOptions, idField: string, log: (m: string) => void): Promise<IngestResult> {
+  const loaded = await ingest(store, opts.input, { format: opts.format, idField, csvCast: opts.csvCast, limit: opts.limit });
+  if (loaded.skipped) log(`resuming: ${opts.input} is unchanged since the last run`);
+  else if (loaded.gen > 1) {
+    log(`input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`);
+  }
+  return loaded;
+}
+
+/** The batch as the state holds it, for a run that does not read the input (retry). */
+function fromState(store: Store, outDir: string): IngestResult {
+  const gen = store.getMeta('gen');
+  if (!gen) throw new StateError(`${outDir} holds no batch yet: run one with 'runpod-batch run <input>' first`);
+  const rows = Object.values(store.counts(gen)).reduce((a, b) => a + b, 0);
+  return { gen, rows, added: 0, changed: 0, unchanged: rows, removed: 0, skipped: true };
+}
+
+function messageOf(outcome: Outcome): string | undefined {
+  switch (outcome.kind) {
+    case 'fatal':
+      return outcome.error.message;
+    case 'gave-up':
+      return `stopped: ${outcome.reason}; rerun the same command to resume`;
+    case 'budget':
+      return `stopped: ${outcome.reason}`;
+    case 'interrupted':
+      return 'interrupted: state saved; rerun the same command to resume (jobs in flight keep running on RunPod and are picked up)';
+    case 'done':
+      return undefined;
+  }
+}
+
+async function checkInputFile(input: string): Promise<void> {
+  const info = await stat(input).catch(() => null);
+  if (!info) throw new InputError([{ file: input, line: 0, message: 'no such file' }], 1, `${input}: no such file`);
+  if (info.isDirectory()) throw new InputError([{ file: input, line: 0, message: 'is a directory' }], 1, `${input}: is a directory, not a file`);
+}

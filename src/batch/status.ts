@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { round6 } from '../core/numbers.js';
+import type { Sample } from '../core/records.js';
+import { openBatch } from './open.js';
+
+export interface BatchStatus {
+  outDir: string;
+  input: string | null;
+  endpoint: string | null;
+  baseUrl: string | null;
+  total: number;
+  byState: Record<string, number>;
+  /** Rows holding a job on RunPod right now (as the state knows it). */
+  inFlight: number;
+  billedSeconds: number;
+  estimatedCostUsd: number | null;
+  runs: number;
+  wallSeconds: number;
+  /** The pid of a runpod-batch process running this batch now, if any. */
+  runningPid: number | null;
+  /** The newest progress sample, when a run is going on or was. */
+  last: Sample | null;
+}
+
+/** A batch's progress from its state — also while another process runs it (SQLite WAL lets a reader in). */
+export function batchStatus(outDir: string): BatchStatus {
+  const { store, gen, settings, target, run } = openBatch(outDir);
+  try {
+    const byState = store.counts(gen);
+    const total = Object.values(byState).reduce((a, b) => a + b, 0);
+    const billed = store.billed();
+    let last: Sample | null = null;
+    for (const s of store.samples()) last = s;
+    return {
+      outDir,
+      input: run.input,
+      endpoint: target.endpoint,
+      baseUrl: target.baseUrl,
+      total,
+      byState,
+      inFlight: byState.SUBMITTED ?? 0,
+      billedSeconds: billed.seconds,
+      estimatedCostUsd: settings.pricePerSecond === null ? null : round6(billed.seconds * settings.pricePerSecond),
+      runs: store.runCount(),
+      wallSeconds: store.wallSeconds(),
+      runningPid: lockHolder(outDir),
+      last,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+function lockHolder(outDir: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(join(outDir, 'state.lock'), 'utf8'), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM' ? 0 : null;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The batch's records as they cross layers: what the store holds and hands out, what the engine works on, what the
+ * views and reports are made from. Plain shapes; the store is where they are read and written.
+ */
+
+/**
+ * Row states. PENDING: no job on RunPod (new, or to run again). SUBMITTED: a job id is known and not yet terminal.
+ * The rest are RunPod's terminal states, final for the row.
+ */
+export type RowState = 'PENDING' | 'SUBMITTED' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
+/** A row the scheduler may submit or follow. */
+export interface WorkRow {
+  key: string;
+  seq: number;
+  bodyJson: string;
+  attempts: number;
+  failures: number;
+  jobId: string | null;
+  submittedAt: number | null;
+}
+
+/** A row as the writers and reports see it. */
+export interface StoredRow {
+  key: string;
+  idJson: string;
+  seq: number;
+  line: number;
+  body: string;
+  /** 1: body is exactly {"input": …}. */
+  inputOnly: number;
+  state: RowState;
+  jobId: string | null;
+  jobStatus: string | null;
+  attempts: number;
+  failures: number;
+  lost: number;
+  expired: number;
+  submittedAt: number | null;
+  finishedAt: number | null;
+  delayTime: number | null;
+  executionTime: number | null;
+  e2eMs: number | null;
+  output: string | null;
+  error: string | null;
+  errorCode: string | null;
+}
+
+export type SummaryRow = Pick<
+  StoredRow,
+  'idJson' | 'line' | 'state' | 'jobStatus' | 'attempts' | 'delayTime' | 'executionTime' | 'e2eMs' | 'error'
+>;
+
+/** Every job RunPod created for the batch. */
+export interface StoredJob {
+  jobId: string;
+  rowKey: string;
+  attempt: number;
+  submittedAt: number;
+  finishedAt: number | null;
+  status: string;
+  delayTime: number | null;
+  executionTime: number | null;
+  error: string | null;
+}
+
+/** A progress sample, taken about every second of a run: what the report's time charts are drawn from. */
+export interface Sample {
+  runId: number;
+  t: number;
+  inFlight: number;
+  /** Cumulative within the run. */
+  submitted: number;
+  completed: number;
+  failed: number;
+  rateLimited: number;
+  retries: number;
+}
+
+/** A job seen in a terminal state, as the scheduler records it. */
+export interface Terminal {
+  key: string;
+  jobId: string;
+  status: string;
+  finishedAt: number;
+  e2eMs: number;
+  delayTime: number | null;
+  executionTime: number | null;
+  /** JSON text of the output, when COMPLETED with one. */
+  output: string | null;
+  error: string | null;
+}
+
+/** Why a row's job will give no result and the row goes back to PENDING; says which counter grows. */
+export type RequeueReason = 'lost' | 'expired' | 'failed' | 'cancelled';
+
+export interface RequeueDetail {
+  status: string;
+  error?: string | null;
+  code?: string | null;
+  delayTime?: number | null;
+  executionTime?: number | null;
+}
+
+/** Requests of one operation (run, status, status-sync, cancel, …) and how they went. */
+export interface OpCounters {
+  requests: number;
+  rateLimited: number;
+  retries: number;
+  errors: number;
+}
+
+/** Size and SHA-256 of an input file: a rerun on an unchanged file skips parsing it again. */
+export interface Fingerprint {
+  size: number;
+  sha256: string;
+}
+
+/** The status a row shows in results: its terminal state, or where it stands (PENDING, IN_QUEUE, IN_PROGRESS). */
+export function rowStatus(r: Pick<StoredRow, 'state' | 'jobStatus'>): string {
+  return r.state === 'SUBMITTED' ? (r.jobStatus ?? 'IN_QUEUE') : r.state;
+}

@@ -1,0 +1,148 @@
+import { RunpodBatchError } from '../core/errors.js';
+import type { OpCounters } from '../core/records.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { classify, RequestFailed, type Verdict } from './classify.js';
+import { sleep, type Clock } from './clock.js';
+import { OpGate } from './op-gate.js';
+import { DEFAULT_RATE_POLICY, RateController, type RatePolicy } from './rate-controller.js';
+
+/** The two paced operations: /run, and the status calls (/status and /status-sync). */
+export type PacedOp = 'run' | 'status';
+
+export interface RequesterOptions {
+  backoff?: BackoffPolicy;
+  /** Transient failures in a row (5xx, resets, timeouts; 429s excluded) after which the run gives up. @default 25 */
+  maxConsecutiveFailures?: number;
+  /** Pacing after 429s. */
+  rate?: RatePolicy;
+}
+
+/**
+ * Pauses after a 429 without Retry-After: short and capped at 2 s. A rate window frees at a moment the client is not
+ * told; probing every 2 s at most finds it soon after (a few 429s per window), where a 30 s cap could skip a window.
+ */
+const RATE_LIMIT_BACKOFF: BackoffPolicy = { baseMs: 250, factor: 2, maxMs: 2000, maxRetryAfterMs: 120_000, jitter: 0.2 };
+
+/**
+ * One logical request with retries: transient failures back off exponentially with jitter (Retry-After wins);
+ * a 429 pauses every request of that operation and lowers its pace (rate-controller.ts). Until one request has
+ * succeeded, requests go one at a time (the probe): a bad key or endpoint costs one request, not `concurrency` of
+ * them. Throws a RequestFailed, carrying its verdict, when it will not retry.
+ */
+export class Requester {
+  /** Requests per operation name (run, status, status-sync), for stats.json. */
+  readonly ops: Record<string, OpCounters> = {};
+  private readonly gates: Record<PacedOp, OpGate>;
+  private readonly pace: Record<PacedOp, RateController>;
+  /** 429 bursts in a row per operation: each one escalates the pause. */
+  private readonly strikes = { run: 0, status: 0 };
+  private consecutiveFailures = 0;
+  /** Some request has succeeded (the key and endpoint work). */
+  private confirmed = false;
+  private probe: { done: Promise<void>; release: () => void } | undefined;
+  private readonly backoff: BackoffPolicy;
+  readonly maxConsecutiveFailures: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: () => number,
+    o: RequesterOptions = {},
+  ) {
+    this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.maxConsecutiveFailures = o.maxConsecutiveFailures ?? 25;
+    const now = () => clock.now();
+    this.gates = { run: new OpGate(clock, random), status: new OpGate(clock, random) };
+    const rate = o.rate ?? DEFAULT_RATE_POLICY;
+    this.pace = { run: new RateController(now, rate), status: new RateController(now, rate) };
+  }
+
+  /** Why requests wait now, when they do (e.g. "429 on /run"), with ms left. */
+  paused(): { op: PacedOp; reason: string; ms: number } | null {
+    let paused: { op: PacedOp; reason: string; ms: number } | null = null;
+    for (const op of ['run', 'status'] as const) {
+      const ms = this.gates[op].pausedFor();
+      if (ms > 0) paused = { op, reason: this.gates[op].reason, ms };
+    }
+    return paused;
+  }
+
+  /** /run requests per second the run paces itself to after 429s; null while unpaced. */
+  runRate(): number | null {
+    const r = this.pace.run.rate;
+    return r === Infinity ? null : r;
+  }
+
+  async request<T>(op: PacedOp, name: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const c = this.count(name);
+    const gate = this.gates[op];
+    const pace = this.pace[op];
+    const aborted = (err: unknown) => new RequestFailed({ kind: 'aborted' }, err);
+    let probe = false;
+    while (!this.confirmed && this.probe) await this.probe.done;
+    if (signal.aborted) throw aborted(new RunpodBatchError('RPB_ABORTED', 'aborted'));
+    if (!this.confirmed) {
+      let release!: () => void;
+      this.probe = { done: new Promise<void>((r) => (release = r)), release };
+      probe = true;
+    }
+    try {
+      for (let attempt = 1; ; attempt++) {
+        // Most requests find the gate open and no pace set: they go without a wait (or an await).
+        if (gate.pausedFor() > 0 || pace.rate !== Infinity) {
+          try {
+            await gate.ready(signal);
+            const wait = pace.reserve();
+            if (wait > 0) await sleep(wait, signal, this.clock);
+          } catch (err) {
+            throw aborted(err);
+          }
+        }
+        c.requests++;
+        const sentAt = this.clock.now();
+        try {
+          const out = await fn(signal);
+          this.consecutiveFailures = 0;
+          this.strikes[op] = 0;
+          this.confirmed = true;
+          pace.onSuccess();
+          return out;
+        } catch (err) {
+          const v: Verdict = signal.aborted ? { kind: 'aborted' } : classify(op, err);
+          if (v.kind !== 'retry') {
+            if (v.kind !== 'aborted' && v.kind !== 'lost') c.errors++;
+            if (v.kind === 'lost') this.confirmed = true;
+            throw new RequestFailed(v, err);
+          }
+          c.errors++;
+          c.retries++;
+          if (v.rateLimited) {
+            c.rateLimited++;
+            pace.onRateLimited(v.retryAfterMs);
+            // Requests sent before the latest pause began are the same burst: one burst escalates the backoff once.
+            if (sentAt >= gate.pausedAt || v.retryAfterMs !== undefined) {
+              if (sentAt >= gate.pausedAt) this.strikes[op]++;
+              gate.pause(backoffDelay(Math.max(1, this.strikes[op]), v.retryAfterMs, RATE_LIMIT_BACKOFF, this.random), `429 on /${name}`);
+            }
+            continue;
+          }
+          if (++this.consecutiveFailures >= this.maxConsecutiveFailures) throw new RequestFailed(v, err);
+          try {
+            await sleep(backoffDelay(attempt, v.retryAfterMs, this.backoff, this.random), signal, this.clock);
+          } catch (e) {
+            throw aborted(e);
+          }
+        }
+      }
+    } finally {
+      if (probe) {
+        const p = this.probe;
+        this.probe = undefined;
+        p?.release();
+      }
+    }
+  }
+
+  private count(op: string): OpCounters {
+    return (this.ops[op] ??= { requests: 0, rateLimited: 0, retries: 0, errors: 0 });
+  }
+}

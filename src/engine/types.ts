@@ -1,0 +1,77 @@
+import type { RunpodBatchError } from '../core/errors.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { Budget } from './budget.js';
+import type { Clock } from './clock.js';
+import type { HealthPolicy } from './health.js';
+import type { PollPolicy } from './poll-plan.js';
+import type { SchedulerClient, SchedulerStore } from './ports.js';
+import type { RatePolicy } from './rate-controller.js';
+
+export type { Budget } from './budget.js';
+
+/** The scheduler's options, what it works with, and what it reports (scheduler.ts). */
+
+export interface SchedulerOptions {
+  /** Most jobs in flight (submitted, not yet seen terminal). */
+  concurrency: number;
+  /** Times a FAILED or TIMED_OUT row is run again before it ends with that status. */
+  retries: number;
+  /** Times a row whose job was lost or expired (404 on /status) is run again before it fails. @default 5 */
+  maxReruns?: number;
+  backoff?: BackoffPolicy;
+  poll?: PollPolicy;
+  /** Transient failures in a row (5xx, resets, timeouts; 429s excluded) after which the run gives up. @default 25 */
+  maxConsecutiveFailures?: number;
+  /** On interrupt, how long answers to /run requests already sent are awaited, so their job ids are kept. @default 700 */
+  drainMs?: number;
+  /** RunPod keeps a /run result 30 minutes after the job ends; a job older than that answering 404 has expired. */
+  retentionMs?: number;
+  /** The status call may last as long as the handler runs (runpod-python's local test server): no client timeout. */
+  untimedStatus?: boolean;
+  /** Follow jobs with /status-sync long polls (falls back to planned /status polls where not served). @default true */
+  longPoll?: boolean;
+  /** ?wait of a long poll, ms (RunPod accepts 1000–90000). @default 90000 */
+  longPollMs?: number;
+  /** Most long polls open at once; jobs past it get planned short polls (RunPod: 400 concurrent /status). @default 300 */
+  maxLongPolls?: number;
+  /** Pacing after 429s. */
+  rate?: RatePolicy;
+  /** When to stop a batch whose endpoint looks broken (crash loop, sustained failures). */
+  health?: HealthPolicy;
+  /** Stop admitting rows before spent plus in flight would exceed `maxUsd` (--max-cost). */
+  budget?: Budget | null;
+}
+
+export interface SchedulerDeps {
+  client: SchedulerClient;
+  store: SchedulerStore;
+  gen: number;
+  /** Aborted on SIGINT/SIGTERM: stop admitting, keep what is known, return 'interrupted'. */
+  signal?: AbortSignal;
+  /** @default the system clock */
+  clock?: Clock;
+  random?: () => number;
+}
+
+export type Outcome =
+  | { kind: 'done' }
+  | { kind: 'interrupted' }
+  | { kind: 'fatal'; error: RunpodBatchError }
+  | { kind: 'gave-up'; reason: string }
+  | { kind: 'budget'; reason: string };
+
+export interface Progress {
+  inFlight: number;
+  submitted: number;
+  completed: number;
+  failed: number;
+  requeued: number;
+  /** Why the run is waiting, when it is (e.g. "429 on /run"), with ms left. */
+  paused: { op: string; reason: string; ms: number } | null;
+  /** /run requests per second the run paces itself to after 429s; null while unpaced. */
+  runRate: number | null;
+  /** Billed seconds of the jobs that ended in this run, and how many jobs had an executionTime. */
+  billedSeconds: number;
+  billedJobs: number;
+}
+

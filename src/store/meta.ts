@@ -1,0 +1,58 @@
+/**
+ * What the state remembers about a batch besides its rows and jobs: one typed entry per key of the `meta` table
+ * (JSON values). Every key is listed here, so a reader finds what is kept, and a typo is a compile error.
+ */
+import type { Fingerprint } from '../core/records.js';
+
+/** The endpoint a batch runs on. */
+export interface SavedTarget {
+  baseUrl: string;
+  endpoint: string | null;
+}
+
+/** What the views of a batch need besides the rows; saved so `runpod-batch report` redraws them alike. */
+export interface BatchSettings {
+  idField: string;
+  pricePerSecond: number | null;
+  priceSource: string;
+  /** The input's file name, for report titles. */
+  title: string;
+  /** Endpoint id, or the base URL in local-server mode. */
+  endpointLabel: string;
+}
+
+/** How `runpod-batch run` was run: later commands (retry) act on the batch the same way. */
+export interface SavedRun {
+  input: string;
+  concurrency: number;
+  retries: number;
+  format: 'jsonl' | 'csv' | null;
+  csvCast: boolean;
+  limit: number | null;
+}
+
+/** The input as last loaded, and the options it was read with: together they say whether a rerun may skip it. */
+export interface SavedInput {
+  path: string;
+  fingerprint: Fingerprint;
+  format: string | null;
+  idField: string;
+  csvCast: boolean;
+  limit: number | null;
+  rows: number;
+}
+
+export interface BatchMeta {
+  /** Marks the file as a runpod-batch state (schema.ts). */
+  app: string;
+  /** Generation of the rows of the current input: rows of older generations were edited out of it. */
+  gen: number;
+  input: SavedInput;
+  target: SavedTarget;
+  settings: BatchSettings;
+  run: SavedRun;
+  /** Id of the run whose end wrote the views now on disk; null: the views must be rewritten. */
+  viewsOf: number | null;
+}
+
+export type MetaKey = keyof BatchMeta;
