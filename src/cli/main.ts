@@ -1,6 +1,8 @@
 import yargs, { type Argv } from 'yargs';
+import { DEFAULTS } from '../core/defaults.js';
 import { InputError, RunpodBatchError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { RUNPOD } from '../core/wire.js';
 import { cancelCommand, exportCommand, reportCommand, retryCommand, statusCommand } from './batch-commands.js';
 import { emulateCommand } from './emulate-command.js';
 import { Reporter, type LogFormat } from './reporter.js';
@@ -42,10 +44,10 @@ export async function main(argv: string[]): Promise<number> {
             .positional('input', { type: 'string', demandOption: true, describe: 'input file (.jsonl or .csv)' })
             .option('endpoint', { type: 'string', describe: 'endpoint id [env RUNPOD_ENDPOINT_ID]' })
             .option('out', { type: 'string', describe: 'output folder [default: <input without extension>.runpod]' })
-            .option('base-url', { type: 'string', describe: 'API base [env RUNPOD_BASE_URL, default https://api.runpod.ai/v2]' })
-            .option('concurrency', { type: 'number', describe: 'most jobs in flight at once [default: 100; 1 without --endpoint]' })
-            .option('retries', { type: 'number', default: 2, describe: 'runs again of a FAILED or TIMED_OUT row' })
-            .option('id-field', { type: 'string', default: 'id', describe: 'field holding the row id' })
+            .option('base-url', { type: 'string', describe: `API base [env RUNPOD_BASE_URL, default ${DEFAULTS.baseUrl}]` })
+            .option('concurrency', { type: 'number', describe: `most jobs in flight at once [default: ${DEFAULTS.concurrency}; ${DEFAULTS.localConcurrency} without --endpoint]` })
+            .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'runs again of a FAILED or TIMED_OUT row' })
+            .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
             .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
             .option('gpu', { type: 'string', describe: 'GPU class for the cost estimate (16gb 24gb 24gb-pro 48gb 48gb-pro 80gb 80gb-pro 141gb 180gb, or a4000 l4 4090 a6000 l40s a100 h100 h200 b200)' })
@@ -56,9 +58,9 @@ export async function main(argv: string[]): Promise<number> {
             .option('expected-seconds', { type: 'number', describe: 'with --dry-run: seconds one job takes on a worker' })
             .option('sample', { type: 'number', describe: 'with --dry-run: run the first N rows for real and extrapolate' })
             .option('cancel-on-exit', { type: 'boolean', default: false, describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)' })
-            .option('crash-loop', { type: 'number', describe: 'stop when this many jobs in a row FAILED with the same error; 0 = never [default: 10]' })
-            .option('max-failure-rate', { type: 'number', describe: 'stop when more than this share of the last 50 rows failed after retries; 1 = never [default: 0.5]' })
-            .option('timeout', { type: 'number', describe: 'per-request timeout, ms; 0 = none [default: 30000; none without --endpoint]' })
+            .option('crash-loop', { type: 'number', describe: `stop when this many jobs in a row FAILED with the same error; 0 = never [default: ${DEFAULTS.crashLoopJobs}]` })
+            .option('max-failure-rate', { type: 'number', describe: `stop when more than this share of the last ${DEFAULTS.failureWindow} rows failed after retries; 1 = never [default: ${DEFAULTS.maxFailureRate}]` })
+            .option('timeout', { type: 'number', describe: `per-request timeout, ms; 0 = none [default: ${DEFAULTS.timeoutMs}; none without --endpoint]` })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example([
               ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.runpod/'],
@@ -155,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('exec-ms', { type: 'string', default: '50-150', describe: 'execution time per job: N or MIN-MAX ms' })
             .option('cold-start-ms', { type: 'number', default: 0 })
             .option('time-scale', { type: 'number', default: 1, describe: 'run simulated time this many times faster' })
-            .option('retention-ms', { type: 'number', default: 30 * 60_000 })
+            .option('retention-ms', { type: 'number', default: RUNPOD.runRetentionMs })
             .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of jobs FAILED on their first attempt' })
             .option('lost-rate', { type: 'number', default: 0, describe: 'fraction of jobs lost (/status answers 404)' })
             .option('error-rate', { type: 'number', default: 0, describe: 'fraction of answers HTTP 500' })

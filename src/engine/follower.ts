@@ -1,6 +1,6 @@
 import type { WorkRow } from '../core/records.js';
 import type { StatusResponse } from '../core/wire.js';
-import { isTerminal } from '../core/wire.js';
+import { isTerminal, RUNPOD } from '../core/wire.js';
 import { RequestFailed, verdictOf, type Verdict } from './classify.js';
 import type { CancelTimer, Clock } from './clock.js';
 import { DEFAULT_POLL_POLICY, nextPollDelay, RecentWindow, type PollPolicy } from './poll-plan.js';
@@ -66,7 +66,7 @@ export class JobFollower {
   ) {
     this.o = {
       longPoll: o.longPoll ?? true,
-      longPollMs: o.longPollMs ?? 90_000,
+      longPollMs: o.longPollMs ?? RUNPOD.maxLongPollMs,
       maxLongPolls: o.maxLongPolls ?? 300,
       untimedStatus: o.untimedStatus ?? false,
       poll: o.poll ?? DEFAULT_POLL_POLICY,

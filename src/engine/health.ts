@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../core/defaults.js';
+
 /**
  * Tells a sick endpoint from bad luck, so a batch stops instead of burning the rest of the file. Pure.
  * - Crash loop: the last `crashLoopJobs` jobs all FAILED with the same error (a worker that cannot start, a broken
@@ -14,7 +16,11 @@ export interface HealthPolicy {
   window: number;
 }
 
-export const DEFAULT_HEALTH_POLICY: Readonly<HealthPolicy> = { crashLoopJobs: 10, maxFailureRate: 0.5, window: 50 };
+export const DEFAULT_HEALTH_POLICY: Readonly<HealthPolicy> = {
+  crashLoopJobs: DEFAULTS.crashLoopJobs,
+  maxFailureRate: DEFAULTS.maxFailureRate,
+  window: DEFAULTS.failureWindow,
+};
 
 export class HealthMonitor {
   private sameError = '';
@@ -50,9 +56,9 @@ export class HealthMonitor {
   row(completed: boolean): string | null {
     const w = this.outcomes.length;
     const i = this.seen % w;
-    if (this.seen >= w) this.failedInWindow -= this.outcomes[i];
+    if (this.seen >= w) this.failedInWindow -= this.outcomes[i]!;
     this.outcomes[i] = completed ? 0 : 1;
-    this.failedInWindow += this.outcomes[i];
+    this.failedInWindow += this.outcomes[i]!;
     this.seen++;
     if (this.policy.maxFailureRate >= 1 || this.seen < w) return null;
     const rate = this.failedInWindow / w;
@@ -73,5 +79,5 @@ export function errorSignature(error: string | null): string {
   } catch {
     // a plain string
   }
-  return text.split('\n')[0].slice(0, 200);
+  return (text.split('\n')[0] ?? '').slice(0, 200);
 }

@@ -111,7 +111,7 @@ export class RateController {
     const got = this.okTimes.length - this.okHead;
     // What got through per second, measured over at least 1 s: a burst that hit a fixed window early is not
     // mistaken for a sustainable pace, and a long window is not mistaken for a slow one.
-    const span = got > 0 ? Math.min(this.policy.windowMs, Math.max(1000, t - this.okTimes[this.okHead])) : this.policy.windowMs;
+    const span = got > 0 ? Math.min(this.policy.windowMs, Math.max(1000, t - this.okTimes[this.okHead]!)) : this.policy.windowMs;
     const through = (got * 1000) / span;
     // The first 429 sets the pace to what got through; later ones lower it, but never far under what still gets
     // through: 429s right after a pause (the window is still full) must not collapse the pace.
@@ -121,7 +121,7 @@ export class RateController {
   }
 
   private prune(t: number): void {
-    while (this.okHead < this.okTimes.length && t - this.okTimes[this.okHead] > this.policy.windowMs) this.okHead++;
+    while (this.okHead < this.okTimes.length && t - this.okTimes[this.okHead]! > this.policy.windowMs) this.okHead++;
     if (this.okHead > 4096 && this.okHead * 2 > this.okTimes.length) {
       this.okTimes.splice(0, this.okHead);
       this.okHead = 0;

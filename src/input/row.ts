@@ -1,4 +1,6 @@
 import { hash } from 'node:crypto';
+import { DEFAULTS } from '../core/defaults.js';
+import { RUNPOD } from '../core/wire.js';
 import type { InputIssue } from '../core/errors.js';
 import type { RunRequestBody } from '../core/wire.js';
 import type { InputOptions, InputRow } from './types.js';
@@ -6,7 +8,7 @@ import type { InputOptions, InputRow } from './types.js';
 export type ReadItem = { kind: 'row'; row: InputRow } | { kind: 'issue'; issue: InputIssue };
 
 /** RunPod's /run payload limit. */
-export const DEFAULT_MAX_BODY_BYTES = 10_000_000;
+export const DEFAULT_MAX_BODY_BYTES: number = RUNPOD.maxRunBodyBytes;
 
 /** Per-file reading state shared by the JSONL and CSV readers. */
 export interface ReadContext {
@@ -24,7 +26,7 @@ export function readContext(file: string, opts: InputOptions = {}): ReadContext 
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return {
     file,
-    idField: opts.idField ?? 'id',
+    idField: opts.idField ?? DEFAULTS.idField,
     csvCast: opts.csvCast ?? false,
     maxBodyBytes,
     // Room for keys that are dropped from the body (e.g. `output`/`error` of a fed-back results file).

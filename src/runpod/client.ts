@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 // undici's index loads all of undici (fetch, WebSocket, caches, mocks): 20 MB of RSS and ~0.1 s of CPU at start-up.
 // The client needs its Pool only (11 MB). undici has no "exports" map, so this module is part of what it publishes.
 import Pool from 'undici/lib/dispatcher/pool.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { HttpError, NetworkError, RunpodBatchError } from '../core/errors.js';
 import type { HealthResponse, RunResponse, StatusResponse } from '../core/wire.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -19,7 +20,7 @@ export interface ClientOptions {
   apiKey?: string | null;
   /** undici dispatcher; one keep-alive Pool for the API's origin is made when absent. */
   dispatcher?: Dispatcher;
-  /** Time to wait for an answer (headers and body) on short operations. @default 30_000 */
+  /** Time to wait for an answer (headers and body) on short operations. @default 30_000 (DEFAULTS.timeoutMs) */
   timeoutMs?: number;
   /** Most connections to the API at once. @default 128 */
   connections?: number;
@@ -57,7 +58,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
   const ownDispatcher = opts.dispatcher ? undefined : new Pool(origin, { connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
   const dispatcher = opts.dispatcher ?? ownDispatcher!;
 
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
   const secret = opts.apiKey ?? null;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (secret) headers.authorization = `Bearer ${secret}`;

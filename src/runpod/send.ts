@@ -72,7 +72,7 @@ export function send(dispatcher: Dispatcher, o: SendOptions): Promise<Answer> {
             chunks.push(chunk);
           },
           onResponseEnd() {
-            const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
             settle(undefined, { statusCode, headers, text });
           },
           onResponseError(_ctl, err) {
