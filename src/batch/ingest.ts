@@ -4,6 +4,7 @@ import { readInput } from '../input/index.js';
 import type { InputOptions } from '../input/types.js';
 import { fingerprintFile } from '../input/fingerprint.js';
 import type { SavedInput } from '../store/meta.js';
+import { realInputPath } from './out-dir.js';
 import type { Store } from '../store/store.js';
 
 export interface IngestResult {
@@ -43,6 +44,9 @@ export async function ingest(store: Store, path: string, opts: InputOptions & { 
     prev.csvCast === wanted.csvCast &&
     prev.limit === wanted.limit
   ) {
+    // The same content under another name (--replace-input), or a state that predates absPath: keep the path current.
+    const absPath = realInputPath(path);
+    if (prev.path !== path || prev.absPath !== absPath) store.setMeta('input', { ...prev, path, absPath });
     return { gen: prevGen, rows: prev.rows, added: 0, changed: 0, unchanged: prev.rows, removed: 0, skipped: true };
   }
 
@@ -75,7 +79,7 @@ export async function ingest(store: Store, path: string, opts: InputOptions & { 
     if (total > 0) throw new InputError(issues, total);
     if (res.rows === 0) throw new InputError([{ file: path, line: 1, message: 'empty input: no rows' }]);
     res.removed = store.countOlderThan(gen);
-    store.setMeta('input', { path, fingerprint, ...wanted, rows: res.rows } satisfies SavedInput);
+    store.setMeta('input', { path, absPath: realInputPath(path), fingerprint, ...wanted, rows: res.rows } satisfies SavedInput);
     store.setMeta('gen', gen);
     store.commit();
   } catch (err) {

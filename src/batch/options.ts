@@ -38,6 +38,12 @@ export interface RunBatchOptions {
   maxCost?: number;
   /** Run from the state alone, without reading the input again (the `retry` command; the input may have moved). */
   fromState?: boolean;
+  /**
+   * The batch in `out` was run from another input file: take this file as its input from now on (rows are matched by
+   * id and content, as for an edited file: unchanged rows keep their results). Without it such a run is refused, so
+   * that two inputs never share one folder by mistake. @default false
+   */
+  replaceInput?: boolean;
   /** Follow jobs with /status-sync long polls; false: planned /status polls only. @default true */
   longPoll?: boolean;
   /** When the run stops early (interrupt, fatal error, sick endpoint), cancel its jobs in flight on RunPod so they stop billing; their rows run again on the next run. @default false */

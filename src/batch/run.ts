@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { InputError, StateError, UsageError } from '../core/errors.js';
 import { cancelInFlight } from '../engine/cancel.js';
@@ -12,6 +12,7 @@ import type { BatchSettings } from '../store/meta.js';
 import { Store } from '../store/store.js';
 import { ingest, type IngestResult } from './ingest.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
+import { checkSameInput, chooseOutDir } from './out-dir.js';
 import { progressOf, type BatchProgress } from './progress.js';
 import { currentViews, regenerate, type ViewFiles } from './views.js';
 
@@ -29,11 +30,6 @@ export interface BatchResult {
   message?: string;
 }
 
-export function defaultOutDir(input: string): string {
-  const ext = extname(input);
-  return join(dirname(input), `${basename(input, ext)}.runpod`);
-}
-
 /**
  * The engine: validate and load the input, follow jobs known from earlier runs, submit the rest, and regenerate the
  * outputs from the store. Throws (exit 1) for bad options, bad input or unusable state, before anything is submitted.
@@ -45,7 +41,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const price = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
   if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
 
-  const outDir = opts.out ?? defaultOutDir(opts.input);
+  const outDir = chooseOutDir(opts.input, opts.out, log);
   if (!opts.fromState) await checkInputFile(opts.input);
   const store = Store.open(outDir);
   let release: (() => void) | undefined;
@@ -58,6 +54,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     if (known && (known.endpoint !== endpoint || known.baseUrl !== baseUrl) && store.submittedRows(store.getMeta('gen') ?? 0).length > 0) {
       throw new StateError(`${outDir} holds jobs of endpoint ${known.endpoint ?? known.baseUrl}, not ${endpoint ?? baseUrl}; use another --out`);
     }
+    if (!opts.fromState && !opts.replaceInput) checkSameInput(store.getMeta('input'), opts.input, outDir);
     const loaded = opts.fromState ? fromState(store, outDir) : await load(store, opts, idField, log);
     const settings: BatchSettings = {
       idField,

@@ -43,7 +43,12 @@ export async function main(argv: string[]): Promise<number> {
           common(y)
             .positional('input', { type: 'string', demandOption: true, describe: 'input file (.jsonl or .csv)' })
             .option('endpoint', { type: 'string', describe: 'endpoint id [env RUNPOD_ENDPOINT_ID]' })
-            .option('out', { type: 'string', describe: 'output folder [default: <input without extension>.runpod]' })
+            .option('out', { type: 'string', describe: 'output folder [default: <input file name>.runpod beside the input]' })
+            .option('replace-input', {
+              type: 'boolean',
+              default: false,
+              describe: 'the --out folder holds the batch of another input file: make this file its input (rows matched by id)',
+            })
             .option('base-url', { type: 'string', describe: `API base [env RUNPOD_BASE_URL, default ${DEFAULTS.baseUrl}]` })
             .option('concurrency', { type: 'number', describe: `most jobs in flight at once [default: ${DEFAULTS.concurrency}; ${DEFAULTS.localConcurrency} without --endpoint]` })
             .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'runs again of a FAILED or TIMED_OUT row' })
@@ -63,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('timeout', { type: 'number', describe: `per-request timeout, ms; 0 = none [default: ${DEFAULTS.timeoutMs}; none without --endpoint]` })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example([
-              ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.runpod/'],
+              ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.jsonl.runpod/'],
               ['$0 run rows.csv --endpoint abc123 --csv-cast --gpu 24gb --max-cost 5', 'CSV input, stop before $5 is spent'],
               ['$0 run rows.jsonl --endpoint abc123 --dry-run --sample 20 --gpu a100', 'run 20 rows, then estimate the rest'],
               ['$0 run rows.jsonl --base-url http://localhost:8000 --limit 50', "rehearse on runpod-python's local test server"],
@@ -74,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
             endpoint: a.endpoint ?? process.env.RUNPOD_ENDPOINT_ID ?? null,
             baseUrl: a['base-url'],
             out: a.out,
+            replaceInput: a['replace-input'],
             concurrency: a.concurrency,
             retries: a.retries,
             idField: a['id-field'],
@@ -97,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(
         'status <out>',
         "A batch's progress from its state (also while another process runs it)",
-        (y) => outPositional(y).example([['$0 status prompts.runpod', 'rows done, in flight, cost so far, whether it runs now']]),
+        (y) => outPositional(y).example([['$0 status prompts.jsonl.runpod', 'rows done, in flight, cost so far, whether it runs now']]),
         (a) => {
           code = statusCommand(a.out, reporterOf(a));
         },
@@ -105,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(
         'report <out>',
         'Regenerate results.jsonl, errors.jsonl, stats.json, report.md and report.html from the state',
-        (y) => outPositional(y).example([['$0 report prompts.runpod', 'then open prompts.runpod/report.html']]),
+        (y) => outPositional(y).example([['$0 report prompts.jsonl.runpod', 'then open prompts.jsonl.runpod/report.html']]),
         (a) => {
           code = reportCommand(a.out, reporterOf(a));
         },
@@ -117,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
           outPositional(y)
             .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
             .option('output', { alias: 'o', type: 'string', describe: 'file to write [default: stdout]' })
-            .example([['$0 export prompts.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs']]),
+            .example([['$0 export prompts.jsonl.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs']]),
         async (a) => {
           code = await exportCommand(a.out, a.format, a.output);
         },
@@ -130,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('concurrency', { type: 'number', describe: 'most jobs in flight [default: as the batch was run]' })
             .option('retries', { type: 'number', describe: 'runs again of a row that fails [default: as the batch was run]' })
             .option('progress', { type: 'boolean', default: true })
-            .example([['$0 retry prompts.runpod', 'after fixing the worker, run the failed rows again']]),
+            .example([['$0 retry prompts.jsonl.runpod', 'after fixing the worker, run the failed rows again']]),
         async (a) => {
           code = await retryCommand(a.out, reporterOf(a), { concurrency: a.concurrency, retries: a.retries });
         },
@@ -138,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(
         'cancel <out>',
         "Cancel the batch's jobs in flight on RunPod, so they stop billing (their rows run again next time)",
-        (y) => outPositional(y).example([['$0 cancel prompts.runpod', 'after a kill -9 left jobs running']]),
+        (y) => outPositional(y).example([['$0 cancel prompts.jsonl.runpod', 'after a kill -9 left jobs running']]),
         async (a) => {
           code = await cancelCommand(a.out, reporterOf(a));
         },

@@ -1,5 +1,4 @@
-import type { BatchProgress, BatchResult } from '../batch/index.js';
-import type { LatencySummary } from '../report/stats.js';
+import type { BatchProgress, BatchResult, LatencySummary } from '../batch/index.js';
 import { redact } from '../core/redact.js';
 import { progressLine } from './progress.js';
 
@@ -33,7 +32,8 @@ export class Reporter {
     if (this.o.format === 'json') {
       if (p.elapsedMs - this.lastPlain < 10_000) return;
       this.lastPlain = p.elapsedMs;
-      return this.json(process.stderr, { event: 'progress', ...p });
+      this.json(process.stderr, { event: 'progress', ...p });
+      return;
     }
     if (this.tty) {
       process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
@@ -47,16 +47,16 @@ export class Reporter {
   log(message: string): void {
     if (this.o.quiet) return;
     this.clearLine();
-    if (this.o.format === 'json') return this.json(process.stderr, { event: 'log', message });
-    process.stderr.write(`runpod-batch: ${message}\n`);
+    if (this.o.format === 'json') this.json(process.stderr, { event: 'log', message });
+    else process.stderr.write(`runpod-batch: ${message}\n`);
   }
 
   /** Errors and the run's final message: shown even with --quiet. */
   error(message: string): void {
     this.clearLine();
     const m = redact(message, process.env.RUNPOD_API_KEY);
-    if (this.o.format === 'json') return this.json(process.stderr, { event: 'error', message: m });
-    process.stderr.write(`runpod-batch: ${m}\n`);
+    if (this.o.format === 'json') this.json(process.stderr, { event: 'error', message: m });
+    else process.stderr.write(`runpod-batch: ${m}\n`);
   }
 
   result(r: BatchResult): void {

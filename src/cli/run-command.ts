@@ -1,7 +1,6 @@
-import { dryRun, type DryRunOptions } from '../batch/index.js';
-import { runBatch, type BatchResult, type RunBatchOptions } from '../batch/index.js';
+import { type BatchResult, type DryRunOptions, dryRun, type RunBatchOptions, runBatch } from '../batch/index.js';
 import { formatDuration } from './progress.js';
-import { Reporter } from './reporter.js';
+import type { Reporter } from './reporter.js';
 
 export interface RunCommandOptions extends Omit<RunBatchOptions, 'signal' | 'onProgress' | 'log'> {
   reporter: Reporter;

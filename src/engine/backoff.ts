@@ -32,7 +32,7 @@ export const RETRY_AFTER_SPREAD = 0.1;
 
 function clamp01(x: number): number {
   if (!Number.isFinite(x) || x <= 0) return 0;
-  return x >= 1 ? 1 : x;
+  return Math.min(1, x);
 }
 
 function nonNegative(x: number): number {
@@ -62,7 +62,7 @@ export function backoffDelay(
   }
   const n = Number.isFinite(attempt) && attempt > 1 ? Math.floor(attempt) : 1;
   const maxMs = nonNegative(policy.maxMs);
-  const raw = nonNegative(policy.baseMs) * Math.pow(nonNegative(policy.factor), n - 1);
+  const raw = nonNegative(policy.baseMs) * nonNegative(policy.factor) ** (n - 1);
   // NaN (0 * Infinity) or Infinity both end at the cap.
   const d = Number.isNaN(raw) ? maxMs : Math.min(maxMs, raw);
   const jitter = clamp01(policy.jitter);

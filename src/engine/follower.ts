@@ -123,7 +123,10 @@ export class JobFollower {
     }
     if (this.stopped) return;
     // runpod-python's local test server deletes a job after its first status answer and then says so as a FAILED job.
-    if (s.status === 'FAILED' && s.error === 'Job ID not found') return this.lose(l);
+    if (s.status === 'FAILED' && s.error === 'Job ID not found') {
+      this.lose(l);
+      return;
+    }
     if (!isTerminal(s.status)) {
       l.status = s.status;
       if (typeof s.delayTime === 'number') l.delayTime = s.delayTime;

@@ -143,6 +143,7 @@ export class Requester {
   }
 
   private count(op: string): OpCounters {
-    return (this.ops[op] ??= { requests: 0, rateLimited: 0, retries: 0, errors: 0 });
+    this.ops[op] ??= { requests: 0, rateLimited: 0, retries: 0, errors: 0 };
+    return this.ops[op];
   }
 }

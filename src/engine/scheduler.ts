@@ -258,7 +258,8 @@ export class Scheduler {
     }
     if (this.inflight === 0 && this.budgetHit) {
       this.outcome = { kind: 'budget', reason: this.bills.reason() };
-      return this.finish();
+      this.finish();
+      return;
     }
     if (this.inflight === 0 && this.queue.empty) this.finish();
   }

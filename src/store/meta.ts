@@ -33,7 +33,10 @@ export interface SavedRun {
 
 /** The input as last loaded, and the options it was read with: together they say whether a rerun may skip it. */
 export interface SavedInput {
+  /** The path as given on the command line. */
   path: string;
+  /** The file's real absolute path: a run whose input is another file is refused (states before 0.2 lack it). */
+  absPath?: string;
   fingerprint: Fingerprint;
   format: string | null;
   idField: string;

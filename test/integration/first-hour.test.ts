@@ -1,0 +1,96 @@
+/**
+ * What a new user trips over in the first hour, against the emulator (real HTTP, real SQLite, real files).
+ */
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StateError } from '../../src/core/errors.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { defaultOutDir, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { emulatorsClosedAfterEach } from '../support/emulator.js';
+import { readResults } from '../support/results.js';
+import { tempDir, writeJsonl } from '../support/tmp.js';
+
+const dir = tempDir();
+const startEmulator = emulatorsClosedAfterEach();
+
+function opts(e: Emulator, input: string, extra: Partial<RunBatchOptions> = {}): RunBatchOptions {
+  return { input, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, ...extra };
+}
+
+describe('two inputs never share one batch', () => {
+  it('prompts.jsonl and prompts.csv get folders of their own by default', async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 5 });
+    const sub = join(dir, 'pair');
+    const jsonl = writeJsonl(dir, 'pair.jsonl', 30);
+    const csv = join(dir, 'pair.csv');
+    writeFileSync(csv, `id,prompt\n${Array.from({ length: 20 }, (_, i) => `c${i},q${i}`).join('\n')}\n`);
+    expect(defaultOutDir(jsonl)).toBe(`${sub}.jsonl.runpod`);
+    expect(defaultOutDir(csv)).toBe(`${sub}.csv.runpod`);
+    const a = await runBatch(opts(e, jsonl));
+    const b = await runBatch(opts(e, csv));
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    expect(a.outDir).not.toBe(b.outDir);
+    expect(readResults(a.outDir).map((r) => r.id)).toEqual(Array.from({ length: 30 }, (_, i) => `r${i + 1}`));
+    expect(readResults(b.outDir).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
+  });
+
+  it('a run whose input is another file than the batch in --out is refused, and nothing is touched', async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 5 });
+    const out = join(dir, 'shared.runpod');
+    const first = writeJsonl(dir, 'first.jsonl', 10);
+    const other = writeJsonl(dir, 'other.jsonl', 12, (i) => ({ id: `o${i}`, prompt: `x${i}` }));
+    expect((await runBatch(opts(e, first, { out }))).exitCode).toBe(0);
+    const before = readFileSync(join(out, 'results.jsonl'), 'utf8');
+    const jobs = e.stats.jobsCreated;
+    const err = await runBatch(opts(e, other, { out })).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(StateError);
+    expect((err as Error).message).toMatch(/holds the batch of .*first\.jsonl, not of .*other\.jsonl/);
+    expect((err as Error).message).toMatch(/--replace-input/);
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8')).toBe(before);
+    expect(e.stats.jobsCreated).toBe(jobs);
+    // Said explicitly, the other file becomes the batch's input.
+    const r = await runBatch(opts(e, other, { out, replaceInput: true }));
+    expect(r.exitCode).toBe(0);
+    expect(readResults(out).map((x) => x.id)).toEqual(Array.from({ length: 12 }, (_, i) => `o${i + 1}`));
+    // From then on it runs without the flag, and the first file is the stranger.
+    expect((await runBatch(opts(e, other, { out }))).submitted).toBe(0);
+    await expect(runBatch(opts(e, first, { out }))).rejects.toThrow(StateError);
+  });
+
+  it('the same file, moved: refused without --replace-input; with it, nothing runs again', async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 5 });
+    const out = join(dir, 'moved.runpod');
+    const a = writeJsonl(dir, 'moved-a.jsonl', 10);
+    const b = join(dir, 'moved-b.jsonl');
+    copyFileSync(a, b);
+    expect((await runBatch(opts(e, a, { out }))).exitCode).toBe(0);
+    await expect(runBatch(opts(e, b, { out }))).rejects.toThrow(StateError);
+    const r = await runBatch(opts(e, b, { out, replaceInput: true }));
+    expect(r.submitted).toBe(0);
+    expect((await runBatch(opts(e, b, { out }))).submitted).toBe(0);
+  });
+
+  it('an edited file at the same path still resumes: only its new and changed rows run', async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 5 });
+    const input = writeJsonl(dir, 'edited.jsonl', 10);
+    expect((await runBatch(opts(e, input))).exitCode).toBe(0);
+    writeJsonl(dir, 'edited.jsonl', 12, (i) => ({ id: `r${i}`, prompt: i === 3 ? 'changed' : `p${i}`, n: i }));
+    const r = await runBatch(opts(e, input));
+    expect(r.submitted).toBe(3);
+    expect(r.ingest).toMatchObject({ added: 2, changed: 1, unchanged: 9 });
+  });
+
+  it("the folder an earlier version chose by default (no extension) is used when it holds this file's batch", async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 5 });
+    const input = writeJsonl(dir, 'legacy.jsonl', 8);
+    const legacy = join(dir, 'legacy.runpod');
+    expect((await runBatch(opts(e, input, { out: legacy }))).exitCode).toBe(0);
+    const logs: string[] = [];
+    const r = await runBatch(opts(e, input, { log: (m) => logs.push(m) }));
+    expect(r.outDir).toBe(legacy);
+    expect(r.submitted).toBe(0);
+    expect(logs.join('\n')).toMatch(/using .*legacy\.runpod, the folder earlier runs/);
+    expect(existsSync(defaultOutDir(input))).toBe(false);
+  });
+});
