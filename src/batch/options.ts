@@ -58,6 +58,11 @@ export interface RunBatchOptions {
   limit?: number;
   /** Per-request timeout (ms) of short calls; 0 = none. @default 30000 (DEFAULTS.timeoutMs); none against the local test server */
   timeoutMs?: number;
+  /**
+   * Before any request has been answered, how long a server that cannot be reached at all (connection refused,
+   * unknown host) is retried before the run stops with exit 1. @default 30000 (DEFAULTS.unreachableMs)
+   */
+  unreachableMs?: number;
   /** Aborting it stops admission, commits, and returns with exit code 130. */
   signal?: AbortSignal;
   /** Called about every `progressIntervalMs` while jobs run. */

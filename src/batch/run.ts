@@ -13,7 +13,7 @@ import { Store } from '../store/store.js';
 import { ingest, type IngestResult } from './ingest.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
 import { checkSameInput, chooseOutDir } from './out-dir.js';
-import { progressOf, type BatchProgress } from './progress.js';
+import { type BatchProgress, PaceWindow, progressOf } from './progress.js';
 import { currentViews, regenerate, type ViewFiles } from './views.js';
 
 export interface BatchResult {
@@ -81,6 +81,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         concurrency,
         retries,
         retentionMs: opts.retentionMs,
+        unreachableMs: opts.unreachableMs,
         untimedStatus: !endpoint,
         longPoll: endpoint !== null && opts.longPoll !== false,
         health: { crashLoopJobs: o.crashLoopJobs, maxFailureRate: o.maxFailureRate, window: DEFAULTS.failureWindow },
@@ -92,7 +93,12 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     );
     // Counts at the start, so progress needs no query over all rows each tick.
     const startCounts = store.counts(loaded.gen);
-    const progress = (): BatchProgress => progressOf(startCounts, scheduler.progress(), Date.now() - started, billed.seconds, price.perSecond);
+    const pace = new PaceWindow();
+    const progress = (): BatchProgress => {
+      const p = scheduler.progress();
+      const elapsed = Date.now() - started;
+      return progressOf(startCounts, p, elapsed, billed.seconds, price.perSecond, pace.add(elapsed, p.completed - p.completedResumed));
+    };
     const tick = () => {
       const t = Date.now();
       store.heartbeat(runId, t);

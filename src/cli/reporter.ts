@@ -36,7 +36,8 @@ export class Reporter {
       return;
     }
     if (this.tty) {
-      process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
+      // One column short of the width: a line that fills the last column wraps on some terminals.
+      process.stderr.write(`\r\x1b[2K${progressLine(p, Math.max(20, (process.stderr.columns ?? 80) - 1))}`);
       this.drawn = true;
     } else if (p.elapsedMs - this.lastPlain >= 10_000) {
       this.lastPlain = p.elapsedMs;

@@ -19,6 +19,8 @@ export const DEFAULTS = {
   idField: 'id',
   /** Client timeout of one short request, ms (long polls add their wait). None against the local test server. */
   timeoutMs: 30_000,
+  /** Before any answer, how long a server that cannot be reached is retried before the run stops, ms. */
+  unreachableMs: 30_000,
   /** Stop when this many jobs in a row FAILED with the same error (a crash-looping worker); 0 = never. */
   crashLoopJobs: 10,
   /** Stop when more than this share of the last `failureWindow` rows failed after their retries; 1 = never. */

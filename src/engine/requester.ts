@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { RunpodBatchError } from '../core/errors.js';
 import type { OpCounters } from '../core/records.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -15,6 +16,20 @@ export interface RequesterOptions {
   maxConsecutiveFailures?: number;
   /** Pacing after 429s. */
   rate?: RatePolicy;
+  /**
+   * Before any request has been answered, how long a server that cannot be reached at all (refused connection,
+   * unknown host) is tried before the run stops: a wrong port or URL fails in seconds, not after 25 backoffs. @default 30000
+   */
+  unreachableMs?: number;
+}
+
+/** The transient failures being retried right now, for the progress line ("retrying: ECONNREFUSED 3/25"). */
+export interface Retrying {
+  /** Short cause of the latest one. */
+  label: string;
+  /** Transient failures in a row, and after how many the run stops. */
+  count: number;
+  of: number;
 }
 
 /**
@@ -37,8 +52,12 @@ export class Requester {
   /** 429 bursts in a row per operation: each one escalates the pause. */
   private readonly strikes = { run: 0, status: 0 };
   private consecutiveFailures = 0;
+  private lastLabel = '';
   /** Some request has succeeded (the key and endpoint work). */
   private confirmed = false;
+  /** Since when, before any answer, the server could not be reached (-1: it could, or no attempt failed so). */
+  private unreachableSince = -1;
+  private readonly unreachableMs: number;
   private probe: { done: Promise<void>; release: () => void } | undefined;
   private readonly backoff: BackoffPolicy;
   readonly maxConsecutiveFailures: number;
@@ -50,6 +69,7 @@ export class Requester {
   ) {
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.maxConsecutiveFailures = o.maxConsecutiveFailures ?? 25;
+    this.unreachableMs = o.unreachableMs ?? DEFAULTS.unreachableMs;
     const now = () => clock.now();
     this.gates = { run: new OpGate(clock, random), status: new OpGate(clock, random) };
     const rate = o.rate ?? DEFAULT_RATE_POLICY;
@@ -64,6 +84,11 @@ export class Requester {
       if (ms > 0) paused = { op, reason: this.gates[op].reason, ms };
     }
     return paused;
+  }
+
+  /** Transient failures retried right now (none since the last success: null). */
+  retrying(): Retrying | null {
+    return this.consecutiveFailures > 0 ? { label: this.lastLabel, count: this.consecutiveFailures, of: this.maxConsecutiveFailures } : null;
   }
 
   /** /run requests per second the run paces itself to after 429s; null while unpaced. */
@@ -102,12 +127,15 @@ export class Requester {
         try {
           const out = await fn(signal);
           this.consecutiveFailures = 0;
+          this.unreachableSince = -1;
           this.strikes[op] = 0;
           this.confirmed = true;
           pace.onSuccess();
           return out;
         } catch (err) {
           const v: Verdict = signal.aborted ? { kind: 'aborted' } : classify(op, err);
+          // Any answer at all (an HTTP error too) shows the server is there.
+          if (v.kind !== 'retry' || !v.unreachable) this.unreachableSince = -1;
           if (v.kind !== 'retry') {
             if (v.kind !== 'aborted' && v.kind !== 'lost') c.errors++;
             if (v.kind === 'lost') this.confirmed = true;
@@ -125,9 +153,18 @@ export class Requester {
             }
             continue;
           }
+          this.lastLabel = v.label;
           if (++this.consecutiveFailures >= this.maxConsecutiveFailures) throw new RequestFailed(v, err);
+          let wait = backoffDelay(attempt, v.retryAfterMs, this.backoff, this.random);
+          if (v.unreachable && !this.confirmed) {
+            const now = this.clock.now();
+            if (this.unreachableSince < 0) this.unreachableSince = now;
+            const left = this.unreachableSince + this.unreachableMs - now;
+            if (left <= 0) throw new RequestFailed(unreachable(v, this.unreachableMs), err);
+            wait = Math.min(wait, left);
+          }
           try {
-            await sleep(backoffDelay(attempt, v.retryAfterMs, this.backoff, this.random), signal, this.clock);
+            await sleep(wait, signal, this.clock);
           } catch (e) {
             throw aborted(e);
           }
@@ -146,4 +183,13 @@ export class Requester {
     this.ops[op] ??= { requests: 0, rateLimited: 0, retries: 0, errors: 0 };
     return this.ops[op];
   }
+}
+
+/** The run stops: nothing ever answered at the URL. */
+function unreachable(v: Extract<Verdict, { kind: 'retry' }>, ms: number): Verdict {
+  return {
+    kind: 'fatal',
+    code: 'RPB_NETWORK',
+    message: `cannot reach the server: ${v.reason} (no answer in ${Math.round(ms / 1000)} s); check --base-url and that the server runs`,
+  };
 }

@@ -48,7 +48,7 @@ export class Scheduler {
   private drainTimer: CancelTimer | undefined;
   private resolveDone!: (o: Outcome) => void;
   private finished = false;
-  private readonly counts = { submitted: 0, completed: 0, failed: 0, requeued: 0 };
+  private readonly counts = { submitted: 0, completed: 0, completedResumed: 0, failed: 0, requeued: 0 };
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -65,7 +65,12 @@ export class Scheduler {
     this.retentionMs = o.retentionMs ?? RUNPOD.runRetentionMs;
     // Every request in flight listens on these two signals.
     setMaxListeners(0, this.pollAbort.signal, this.runAbort.signal);
-    this.requester = new Requester(this.clock, random, { backoff: o.backoff, maxConsecutiveFailures: o.maxConsecutiveFailures, rate: o.rate });
+    this.requester = new Requester(this.clock, random, {
+      backoff: o.backoff,
+      maxConsecutiveFailures: o.maxConsecutiveFailures,
+      rate: o.rate,
+      unreachableMs: o.unreachableMs,
+    });
     this.follower = new JobFollower(
       this.client,
       this.requester,
@@ -105,10 +110,11 @@ export class Scheduler {
 
   progress(): Progress {
     return {
-      inFlight: this.inflight,
+      inFlight: this.inflight - this.pendingRuns,
       ...this.counts,
       paused: this.requester.paused(),
       runRate: this.requester.runRate(),
+      retrying: this.requester.retrying(),
       billedSeconds: this.bills.seconds,
       billedJobs: this.bills.jobs,
     };
@@ -197,8 +203,10 @@ export class Scheduler {
         output: s.output === undefined ? null : JSON.stringify(s.output),
         error: s.status === 'COMPLETED' ? null : (error ?? s.status),
       });
-      if (s.status === 'COMPLETED') this.counts.completed++;
-      else this.counts.failed++;
+      if (s.status === 'COMPLETED') {
+        this.counts.completed++;
+        if (l.resumed) this.counts.completedResumed++;
+      } else this.counts.failed++;
       this.rowEnded(s.status === 'COMPLETED');
     }
     this.jobGone();

@@ -6,6 +6,7 @@ import type { HealthPolicy } from './health.js';
 import type { PollPolicy } from './poll-plan.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import type { RatePolicy } from './rate-controller.js';
+import type { Retrying } from './requester.js';
 
 export type { Budget } from './budget.js';
 
@@ -22,6 +23,8 @@ export interface SchedulerOptions {
   poll?: PollPolicy;
   /** Transient failures in a row (5xx, resets, timeouts; 429s excluded) after which the run gives up. @default 25 */
   maxConsecutiveFailures?: number;
+  /** Before any answer, how long an unreachable server is tried before the run stops (requester.ts). @default 30000 */
+  unreachableMs?: number;
   /** On interrupt, how long answers to /run requests already sent are awaited, so their job ids are kept. @default 700 */
   drainMs?: number;
   /** RunPod keeps a /run result 30 minutes after the job ends; a job older than that answering 404 has expired. */
@@ -61,15 +64,21 @@ export type Outcome =
   | { kind: 'budget'; reason: string };
 
 export interface Progress {
+  /** Jobs RunPod accepted and that have not ended (a /run still waiting for its answer is not counted). */
   inFlight: number;
   submitted: number;
   completed: number;
+  /** Of `completed`, jobs of an earlier run re-attached by id (they end at once after a resume: not this run's pace). */
+  completedResumed: number;
   failed: number;
+  /** Rows sent back to run again: a FAILED or TIMED_OUT attempt with retries left, or a lost job. */
   requeued: number;
   /** Why the run is waiting, when it is (e.g. "429 on /run"), with ms left. */
   paused: { op: string; reason: string; ms: number } | null;
   /** /run requests per second the run paces itself to after 429s; null while unpaced. */
   runRate: number | null;
+  /** Transient failures being retried (since the last success), e.g. ECONNREFUSED 3 of 25; null when none. */
+  retrying: Retrying | null;
   /** Billed seconds of the jobs that ended in this run, and how many jobs had an executionTime. */
   billedSeconds: number;
   billedJobs: number;

@@ -2,6 +2,7 @@
  * What a new user trips over in the first hour, against the emulator (real HTTP, real SQLite, real files).
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
@@ -92,5 +93,39 @@ describe('two inputs never share one batch', () => {
     expect(r.submitted).toBe(0);
     expect(logs.join('\n')).toMatch(/using .*legacy\.runpod, the folder earlier runs/);
     expect(existsSync(defaultOutDir(input))).toBe(false);
+  });
+});
+
+/** A port nothing listens on: taken from the OS, then closed again. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('a server that is not there', () => {
+  it('stops the run with exit 1 and a message naming the URL and the error, without submitting anything', async () => {
+    const port = await closedPort();
+    const input = writeJsonl(dir, 'nobody.jsonl', 20);
+    const progress: { inFlight: number; retrying: unknown }[] = [];
+    const r = await runBatch({
+      input,
+      out: join(dir, 'nobody.runpod'),
+      endpoint: 'ep',
+      apiKey: 'k',
+      baseUrl: `http://127.0.0.1:${port}/v2`,
+      unreachableMs: 1500,
+      progressIntervalMs: 100,
+      onProgress: (p) => progress.push({ inFlight: p.inFlight, retrying: p.retrying }),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toMatch(new RegExp(`cannot reach the server: POST http://127\\.0\\.0\\.1:${port}/v2/ep/run: ECONNREFUSED`));
+    expect(r.message).toMatch(/check --base-url/);
+    expect(r.submitted).toBe(0);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p.inFlight === 0)).toBe(true);
+    expect(progress.some((p) => (p.retrying as { label?: string } | null)?.label === 'ECONNREFUSED')).toBe(true);
   });
 });

@@ -173,6 +173,8 @@ export interface FakeEndpointOptions {
   runs?: RunScript[];
   /** Latency of a /run answer. @default 10 */
   runLatencyMs?: number;
+  /** Every /run fails with this error, after the scripted ones (e.g. a refused connection: no server). */
+  runError?: () => Error;
   /** How the nth job (0-based) of a row ends; COMPLETED when it returns undefined. */
   outcome?: (rowKey: string, attempt: number) => 'FAILED' | 'LOST' | undefined;
 }
@@ -214,7 +216,8 @@ export class FakeEndpoint implements SchedulerClient {
   run(bodyJson: string, opts?: { signal?: AbortSignal }): Promise<RunResponse> {
     const call = this.runSentAt.length;
     this.runSentAt.push(this.clock.now());
-    const script = this.o.runs?.[call];
+    const failing = this.o.runError;
+    const script: RunScript | undefined = this.o.runs?.[call] ?? (failing ? { error: failing(), afterMs: 1 } : undefined);
     const rowKey = (JSON.parse(bodyJson) as { input: { key: string } }).input.key;
     this.openRuns++;
     this.maxOpenRuns = Math.max(this.maxOpenRuns, this.openRuns);

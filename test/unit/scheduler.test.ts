@@ -3,7 +3,7 @@
  * scheduler-fakes.ts). No HTTP, no SQLite, no real time: each case runs in milliseconds and its timings are exact.
  */
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../src/core/errors.js';
+import { HttpError, NetworkError } from '../../src/core/errors.js';
 import { Scheduler } from '../../src/engine/scheduler.js';
 import type { SchedulerOptions } from '../../src/engine/types.js';
 import { drive, FakeEndpoint, type FakeEndpointOptions, ManualClock, MemoryStore } from '../support/scheduler-fakes.js';
@@ -102,6 +102,33 @@ describe('Scheduler', () => {
     // Once the first answered, the nine rows waiting on it go out together; the first row holds its job.
     expect(client.runSentAt.filter((t) => t === 1000)).toHaveLength(9);
     expect(client.maxHeld).toBeLessThanOrEqual(10);
+  });
+
+  it('a server that cannot be reached stops the run after `unreachableMs`, naming the URL and the error', async () => {
+    const refused = () => new NetworkError('run', 'POST', 'http://127.0.0.1:9/v2/ep/run', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const { clock, scheduler, client, run } = setup(50, { runError: refused }, { concurrency: 10, unreachableMs: 30_000 });
+    let seen: ReturnType<Scheduler['progress']> | undefined;
+    clock.setTimer(() => (seen = scheduler.progress()), 5000);
+    const outcome = await run();
+    expect(outcome.kind).toBe('fatal');
+    expect(outcome.kind === 'fatal' && outcome.error.code).toBe('RPB_NETWORK');
+    expect(outcome.kind === 'fatal' && outcome.error.message).toMatch(/cannot reach the server: POST http:\/\/127\.0\.0\.1:9\/v2\/ep\/run: ECONNREFUSED.*no answer in 30 s/);
+    // About 30 s after the first failure (the last wait is cut to the deadline), one request at a time.
+    expect(clock.now()).toBeGreaterThanOrEqual(30_000);
+    expect(clock.now()).toBeLessThan(30_100);
+    expect(client.maxOpenRuns).toBe(1);
+    // Meanwhile the progress says what is retried, and counts no job as in flight.
+    expect(seen?.retrying).toMatchObject({ label: 'ECONNREFUSED', of: 25 });
+    expect(seen?.inFlight).toBe(0);
+  });
+
+  it('once a request has succeeded, a server gone away is retried as a transient fault (25 in a row stop the run)', async () => {
+    const refused = () => new NetworkError('run', 'POST', 'u', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const { client, run } = setup(10, { runs: [{}], runError: refused }, { concurrency: 1, unreachableMs: 1000 });
+    const outcome = await run();
+    expect(outcome.kind).toBe('gave-up');
+    expect(outcome.kind === 'gave-up' && outcome.reason).toMatch(/25 transient failures in a row/);
+    expect(client.runSentAt).toHaveLength(26);
   });
 
   it('an interrupt stops admitting, keeps the job ids that answer within the drain, and drops the rest', async () => {
