@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
 import { round6 } from '../core/numbers.js';
+import { isTerminal } from '../core/wire.js';
 import { resolvePrice } from '../report/cost.js';
 import { Store } from '../store/store.js';
 import { ingest } from './ingest.js';
@@ -31,20 +32,23 @@ export interface Estimate {
 
 /**
  * `--dry-run`: validate and count the rows, and estimate time and cost. Nothing is spent unless `sample` asks for
- * the first N rows to run for real (they are then done, and not run again).
+ * the first N rows to run for real: the whole file is then loaded as the batch, those rows are its first done rows,
+ * and the next run resumes with the rest.
  */
 export async function dryRun(o: DryRunOptions): Promise<Estimate> {
   if (o.expectedSeconds !== undefined && !(o.expectedSeconds > 0)) throw new UsageError('--expected-seconds: must be a positive number');
   if (o.sample !== undefined && (!Number.isInteger(o.sample) || o.sample < 1)) throw new UsageError('--sample: must be a whole number ≥ 1');
   const price = resolvePrice({ gpu: o.gpu, pricePerSecond: o.pricePerSecond ?? undefined });
-  const rows = await countRows(o);
   const concurrency = o.concurrency ?? DEFAULTS.concurrency;
   const notes: string[] = [];
   if (price.perSecond === null) notes.push('no price: pass --gpu or --price-per-second for a cost');
   if (o.sample !== undefined) {
-    const r = await runBatch({ ...o, limit: o.sample });
+    // The whole file is the batch (a later run resumes it); only its first rows run now.
+    const r = await runBatch({ ...o, admitFirst: o.sample });
+    const rows = r.ingest.rows;
     const s = r.stats;
-    const sampled = s.rows.total;
+    let sampled = 0;
+    for (const [status, n] of Object.entries(s.rows.byStatus)) if (isTerminal(status)) sampled += n;
     const perRow = sampled > 0 ? s.billedSeconds / sampled : 0;
     const left = Math.max(0, rows - s.rows.completed);
     const rate = s.wallSeconds > 0 ? sampled / s.wallSeconds : null; // rows per second in the sample
@@ -60,6 +64,7 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
       notes,
     };
   }
+  const rows = await countRows(o);
   if (o.expectedSeconds !== undefined) {
     const billed = rows * Math.ceil(o.expectedSeconds);
     notes.push(`time assumes the endpoint runs ${concurrency} jobs at once (--concurrency) with no queueing or cold starts: a lower bound`);

@@ -54,8 +54,10 @@ export interface RunBatchOptions {
   crashLoopJobs?: number;
   /** Stop when more than this share of the last 50 rows failed after their retries; 1 = never. @default 0.5 (DEFAULTS.maxFailureRate) */
   maxFailureRate?: number;
-  /** Only the first N rows of the input. */
+  /** Only the first N rows of the input: the batch is those rows. */
   limit?: number;
+  /** The batch is the whole input, but only its first N rows are run now; the rest stay PENDING for a later run (--dry-run --sample). */
+  admitFirst?: number;
   /** Per-request timeout (ms) of short calls; 0 = none. @default 30000 (DEFAULTS.timeoutMs); none against the local test server */
   timeoutMs?: number;
   /**

@@ -82,6 +82,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         retries,
         retentionMs: opts.retentionMs,
         unreachableMs: opts.unreachableMs,
+        admitBelowSeq: opts.admitFirst,
         untimedStatus: !endpoint,
         longPoll: endpoint !== null && opts.longPoll !== false,
         health: { crashLoopJobs: o.crashLoopJobs, maxFailureRate: o.maxFailureRate, window: DEFAULTS.failureWindow },

@@ -21,6 +21,8 @@ export class RowQueue {
   constructor(
     private readonly store: Pick<SchedulerStore, 'pendingPage'>,
     private readonly gen: number,
+    /** Rows at this position of the input or later are not admitted (a sample of the first rows). */
+    private readonly belowSeq = Infinity,
   ) {}
 
   /** The next row to admit, or undefined when none waits. */
@@ -39,6 +41,12 @@ export class RowQueue {
       this.cursor = last.seq;
     }
     const row = this.page[this.pageAt];
+    if (row !== undefined && row.seq >= this.belowSeq) {
+      this.exhausted = true;
+      this.page = [];
+      this.pageAt = 0;
+      return undefined;
+    }
     this.page[this.pageAt++] = undefined;
     return row;
   }

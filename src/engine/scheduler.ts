@@ -79,7 +79,7 @@ export class Scheduler {
       { ended: (l, s) => this.ended(l, s), lost: (l) => this.lost(l), failed: (err, v) => this.fail(err, v) },
       { longPoll: o.longPoll, longPollMs: o.longPollMs, maxLongPolls: o.maxLongPolls, untimedStatus: o.untimedStatus, poll: o.poll },
     );
-    this.queue = new RowQueue(this.store, deps.gen);
+    this.queue = new RowQueue(this.store, deps.gen, o.admitBelowSeq ?? Infinity);
     this.health = new HealthMonitor(o.health ?? DEFAULT_HEALTH_POLICY);
     this.bills = new BillMeter(o.budget ?? null);
     deps.signal?.addEventListener('abort', () => this.stop({ kind: 'interrupted' }), { once: true });

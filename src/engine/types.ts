@@ -41,6 +41,8 @@ export interface SchedulerOptions {
   rate?: RatePolicy;
   /** When to stop a batch whose endpoint looks broken (crash loop, sustained failures). */
   health?: HealthPolicy;
+  /** Admit only rows whose position in the input (seq) is below this; the rest stay PENDING. @default all */
+  admitBelowSeq?: number;
   /** Stop admitting rows before spent plus in flight would exceed `maxUsd` (--max-cost). */
   budget?: Budget | null;
 }

@@ -17,11 +17,35 @@ describe('the package', () => {
     );
     const { stdout } = await run(process.execPath, [probe], { cwd: ROOT });
     expect(JSON.parse(stdout)).toEqual(expect.arrayContaining(['runBatch', 'startEmulator', 'createClient', 'defaultOutDir']));
-    // …and its types: the declaration file exports RunBatchOptions with the documented fields.
-    const { readFileSync } = await import('node:fs');
-    const dts = readFileSync(join(ROOT, 'dist', 'engine', 'run-batch.d.ts'), 'utf8');
-    expect(dts).toMatch(/export declare function runBatch\(opts: RunBatchOptions\): Promise<BatchResult>/);
-    for (const field of ['input: string', 'endpoint?:', 'concurrency?:', 'retries?:', 'signal?: AbortSignal']) expect(dts).toContain(field);
+    // …and its types, found the way a consumer finds them (package.json "exports" → "types"): a typed consumer
+    // that uses the documented fields compiles, and one that passes a wrong field type does not.
+    const dir = join(ROOT, 'test', 'e2e', '.types-probe');
+    const { mkdirSync, rmSync } = await import('node:fs');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'good.mts'),
+      [
+        "import { runBatch, type RunBatchOptions, type BatchResult } from 'runpod-batch';",
+        "const opts: RunBatchOptions = { input: 'x.jsonl', endpoint: 'e', concurrency: 3, retries: 1, signal: new AbortController().signal };",
+        'const done: Promise<BatchResult> = runBatch(opts);',
+        'void done;',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'bad.mts'), "import { runBatch } from 'runpod-batch';\nvoid runBatch({ input: 'x.jsonl', concurrency: 'many' });\n");
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--skipLibCheck'];
+    try {
+      await run(process.execPath, [tsc, ...flags, join(dir, 'good.mts')], { cwd: ROOT });
+      const bad = await run(process.execPath, [tsc, ...flags, join(dir, 'bad.mts')], { cwd: ROOT }).then(
+        () => '',
+        (e: { stdout: string }) => e.stdout,
+      );
+      expect(bad).toMatch(/bad\.mts\(2,35\): error TS2322: Type 'string' is not assignable to type 'number'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('`npx runpod-batch` runs the bin', async () => {

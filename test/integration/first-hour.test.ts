@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
 import type { Emulator } from '../../src/emulator/index.js';
-import { defaultOutDir, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { batchStatus, defaultOutDir, dryRun, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { readResults } from '../support/results.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
@@ -127,5 +127,28 @@ describe('a server that is not there', () => {
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((p) => p.inFlight === 0)).toBe(true);
     expect(progress.some((p) => (p.retrying as { label?: string } | null)?.label === 'ECONNREFUSED')).toBe(true);
+  });
+});
+
+describe('a dry run with a sample', () => {
+  it('loads the whole file as the batch: the sample rows are its first done rows, and the next run resumes with the rest', async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 5 });
+    const input = writeJsonl(dir, 'sampled.jsonl', 100);
+    const out = join(dir, 'sampled.runpod');
+    const est = await dryRun({ ...opts(e, input, { out }), sample: 20 });
+    expect(est).toMatchObject({ rows: 100, basis: 'sample', sample: { rows: 20 } });
+    expect(e.stats.jobsCreated).toBe(20);
+    const st = batchStatus(out);
+    expect(st.total).toBe(100);
+    expect(st.byState).toEqual({ COMPLETED: 20, PENDING: 80 });
+    expect(readResults(out).slice(0, 20).every((r) => r.status === 'COMPLETED')).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toMatch(/All 20 rows completed/);
+    const logs: string[] = [];
+    const r = await runBatch(opts(e, input, { out, log: (m) => logs.push(m) }));
+    expect(logs.join('\n')).toMatch(/resuming: .* is unchanged since the last run/);
+    expect(logs.join('\n')).not.toMatch(/input changed/);
+    expect(r.submitted).toBe(80);
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.jobsCreated).toBe(100);
   });
 });
