@@ -25,13 +25,13 @@ export function progressLine(p: BatchProgress, width = Infinity): string {
   if (p.paused) fields.push({ text: `paused ${Math.ceil(p.paused.ms / 1000)} s: ${p.paused.reason}`, keep: 1 });
   else if (p.runRate !== null) fields.push({ text: `/run paced at ${p.runRate.toFixed(1)}/s after 429s`, keep: 7 });
   if (p.retrying) fields.push({ text: `retrying: ${p.retrying.label} ${p.retrying.count}/${p.retrying.of}`, keep: 1 });
-  return fit(fields, width);
+  return fitFields(fields, width);
 }
 
 const SEP = ' · ';
 
 /** Joins the fields, dropping the least important (highest `keep`, later first) until the line fits. */
-export function fit(fields: Field[], width: number): string {
+export function fitFields(fields: Field[], width: number): string {
   const kept = [...fields];
   const length = () => kept.reduce((n, f) => n + f.text.length, 0) + SEP.length * Math.max(0, kept.length - 1);
   while (kept.length > 1 && length() > width) {
