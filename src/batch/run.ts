@@ -2,9 +2,11 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { InputError, StateError, UsageError } from '../core/errors.js';
+import type { RunStop } from '../core/records.js';
 import { cancelInFlight } from '../engine/cancel.js';
 import { Scheduler, type Outcome } from '../engine/scheduler.js';
 import { resolvePrice } from '../report/cost.js';
+import { type NextStep, nextStep, tallyOf } from '../report/next-step.js';
 import type { Stats } from '../report/stats.js';
 import { createClient } from '../runpod/client.js';
 import { acquireLock } from '../store/lock.js';
@@ -28,6 +30,8 @@ export interface BatchResult {
   submitted: number;
   /** Why the run ended early, when it did. */
   message?: string;
+  /** What to do now (also the report's "Next"). */
+  next: NextStep;
 }
 
 /**
@@ -134,7 +138,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const counts = store.counts(loaded.gen);
     const allCompleted = Object.keys(counts).every((st) => st === 'COMPLETED');
     const exitCode = outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind !== 'done' || !allCompleted ? 2 : 0;
-    store.endRun(runId, Date.now(), exitCode, submitted);
+    store.endRun(runId, Date.now(), exitCode, submitted, stopOf(outcome));
     tick();
     const p = scheduler.progress();
     const unchanged = viewsCurrent && loaded.skipped && outcome.kind === 'done' && p.submitted + p.completed + p.failed + p.requeued === 0;
@@ -142,7 +146,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const { files, stats } = kept ?? regenerate(store, outDir, loaded.gen, settings);
     store.setMeta('viewsOf', runId);
     if (kept) log('nothing changed since the last run: the output files are current');
-    return { exitCode, outcome, outDir, files, stats, ingest: loaded, submitted, message: messageOf(outcome) };
+    const next = nextStep(stopOf(outcome), tallyOf(stats.rows.byStatus), outDir);
+    return { exitCode, outcome, outDir, files, stats, ingest: loaded, submitted, message: messageOf(outcome), next };
   } finally {
     store.close();
     release?.();
@@ -167,18 +172,33 @@ function fromState(store: Store, outDir: string): IngestResult {
   return { gen, rows, added: 0, changed: 0, unchanged: rows, removed: 0, skipped: true };
 }
 
+/** Why the run ended early, when it did (the next step says what to do about it). */
 function messageOf(outcome: Outcome): string | undefined {
   switch (outcome.kind) {
     case 'fatal':
       return outcome.error.message;
     case 'gave-up':
-      return `stopped: ${outcome.reason}; rerun the same command to resume`;
     case 'budget':
       return `stopped: ${outcome.reason}`;
     case 'interrupted':
-      return 'interrupted: state saved; rerun the same command to resume (jobs in flight keep running on RunPod and are picked up)';
+      return 'interrupted: state saved (jobs in flight keep running on RunPod and are picked up by the next run)';
     case 'done':
       return undefined;
+  }
+}
+
+/** The outcome as the state keeps it. */
+export function stopOf(outcome: Outcome): RunStop {
+  switch (outcome.kind) {
+    case 'fatal':
+      return { kind: 'fatal', code: outcome.error.code, reason: outcome.error.message };
+    case 'gave-up':
+      return { kind: 'gave-up', cause: outcome.cause, reason: outcome.reason };
+    case 'budget':
+      return { kind: 'budget', reason: outcome.reason };
+    case 'interrupted':
+    case 'done':
+      return { kind: outcome.kind };
   }
 }
 

@@ -27,6 +27,9 @@ export function viewFiles(dir: string): ViewFiles {
   };
 }
 
+/** The rows errors.jsonl holds: those that ended without completing (rows still to run are not errors). */
+const FAILED_STATES: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
+
 /**
  * Regenerates every view of the batch from the store. results.jsonl, errors.jsonl and stats.json come from one pass
  * over the rows in input order; report.md and report.html from a second pass (the rows without bodies and outputs),
@@ -40,7 +43,7 @@ export function regenerate(store: Store, dir: string, gen: number, s: BatchSetti
   function* rows(): Generator<RowRecord> {
     for (const r of store.rows(gen)) {
       results.write(resultLine(r) + '\n');
-      if (r.state !== 'COMPLETED') errors.write(errorLine(r, JSON.parse(r.body) as Record<string, unknown>, s.idField) + '\n');
+      if (FAILED_STATES.has(r.state)) errors.write(errorLine(r, JSON.parse(r.body) as Record<string, unknown>, s.idField) + '\n');
       yield rowRecordOf(r);
     }
   }

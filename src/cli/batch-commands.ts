@@ -31,8 +31,21 @@ export function reportCommand(out: string, reporter: Reporter): number {
   return 0;
 }
 
+/** Thrown out of the export loop when stdout's reader went away (`| head`): the export stops there. */
+class PipeClosed extends Error {}
+
+function toStdout(chunk: string): void {
+  // A failed write to a closed pipe destroys the stream at once; its 'error' comes later (main.ts ignores EPIPE).
+  if (process.stdout.destroyed) throw new PipeClosed();
+  process.stdout.write(chunk);
+}
+
 export async function exportCommand(out: string, format: ExportFormat, output: string | undefined): Promise<number> {
-  exportBatch(out, format, output ? { output } : { write: (chunk) => process.stdout.write(chunk) });
+  try {
+    exportBatch(out, format, output ? { output } : { write: toStdout });
+  } catch (err) {
+    if (!(err instanceof PipeClosed)) throw err;
+  }
   return 0;
 }
 

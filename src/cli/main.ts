@@ -8,7 +8,7 @@ import { emulateCommand } from './emulate-command.js';
 import { Reporter, type LogFormat } from './reporter.js';
 import { runCommand } from './run-command.js';
 
-const EMULATE_HINT = 'RUNPOD_API_KEY=test-key $0 run rows.jsonl --endpoint test-endpoint --base-url http://127.0.0.1:8000/v2';
+const EMULATE_HINT = 'RUNPOD_API_KEY=test-key runpod-batch run rows.jsonl --endpoint test-endpoint --base-url http://127.0.0.1:8000/v2';
 
 /** Options every command takes. */
 function common<T>(y: Argv<T>) {
@@ -25,8 +25,22 @@ function reporterOf(a: { quiet: boolean; 'log-format': LogFormat; progress?: boo
   return new Reporter({ format: a['log-format'], quiet: a.quiet, progress: a.progress ?? true });
 }
 
+/**
+ * A closed pipe (`export … | head`, `run … | head`) ends the output quietly: the reader has what it wanted, and the
+ * batch's state is saved whatever happens to stdout. Other stream errors stay loud.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+}
+
 /** Parses argv, runs the command, and maps every error to an exit code in this one place. */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   let code = 0;
   // Known before parsing, so that even a usage error is reported in the asked format.
   const at = argv.indexOf('--log-format');
@@ -171,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('seed', { type: 'number', default: 1 })
             .example([
               ['$0 emulate --port 8000 --workers 8 --exec-ms 200-400', `then: ${EMULATE_HINT}`],
-              ['$0 emulate --dialect local --port 8000', 'then: $0 run rows.jsonl --base-url http://127.0.0.1:8000'],
+              ['$0 emulate --dialect local --port 8000', 'then: runpod-batch run rows.jsonl --base-url http://127.0.0.1:8000'],
             ]),
         async (a) => {
           code = await emulateCommand({

@@ -68,6 +68,7 @@ export class Reporter {
         exitCode: r.exitCode,
         outcome: r.outcome.kind,
         message: r.message ?? null,
+        next: r.next,
         submitted: r.submitted,
         files: r.files,
         rows: r.stats.rows,
@@ -78,7 +79,12 @@ export class Reporter {
     } else if (!this.o.quiet) {
       process.stdout.write(summary(r));
     }
-    if (r.message && this.o.format === 'text') this.error(r.message);
+    if (this.o.format !== 'text') return;
+    if (r.message) this.error(r.message);
+    // The last line says what to do now; with --quiet, only when there is something to do.
+    const next = r.next.text.replaceAll('`', '');
+    if (!this.o.quiet) process.stdout.write(`next: ${next}\n`);
+    else if (r.next.tone !== 'ok') this.error(`next: ${next}`);
   }
 
   /** Any other machine-readable answer (status, dry-run). */
@@ -115,6 +121,8 @@ function summary(r: BatchResult): string {
     (s.timingsMissing > 0 ? `  ${s.timingsMissing} rows without RunPod timings (end-to-end measured by the client)\n` : '') +
     `  billed ${s.billedSeconds} s` +
     (s.estimatedCostUsd !== null ? ` · estimated cost $${s.estimatedCostUsd.toFixed(4)}` : ' · cost: pass --gpu or --price-per-second') +
-    `\n  results: ${r.files.results}\n  errors:  ${r.files.errors} (${s.rows.notCompleted} rows)\n  stats:   ${r.files.stats}\n  report:  ${r.files.reportHtml} (and report.md)\n`
+    `\n  results: ${r.files.results}\n  errors:  ${r.files.errors} (${s.rows.failed} failed rows)\n` +
+    (s.rows.unfinished > 0 ? `  unfinished: ${s.rows.unfinished} rows (not in errors.jsonl)\n` : '') +
+    `  stats:   ${r.files.stats}\n  report:  ${r.files.reportHtml} (and report.md)\n`
   );
 }

@@ -120,3 +120,17 @@ export interface Fingerprint {
 export function rowStatus(r: Pick<StoredRow, 'state' | 'jobStatus'>): string {
   return r.state === 'SUBMITTED' ? (r.jobStatus ?? 'IN_QUEUE') : r.state;
 }
+
+/**
+ * How a run ended, as the state keeps it (runs.outcome): the next step depends on it. `killed`: the run left no end
+ * (kill -9, a closed laptop); `done` may still leave rows unfinished (a dry-run sample).
+ */
+export interface RunStop {
+  kind: 'done' | 'interrupted' | 'fatal' | 'gave-up' | 'budget' | 'killed';
+  /** The error code of a fatal stop (core/errors.ts). */
+  code?: string;
+  /** Of a gave-up stop: `worker` when its jobs kept failing (crash loop, failure rate), `transient` when requests did. */
+  cause?: 'worker' | 'transient';
+  /** The sentence the run stopped with. */
+  reason?: string;
+}

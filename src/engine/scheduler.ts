@@ -186,7 +186,7 @@ export class Scheduler {
     const error = s.error === undefined || s.error === null ? null : typeof s.error === 'string' ? s.error : JSON.stringify(s.error);
     this.bills.bill(executionTime);
     const sick = this.health.job(s.status, error);
-    if (sick) this.stop({ kind: 'gave-up', reason: sick });
+    if (sick) this.stop({ kind: 'gave-up', reason: sick, cause: 'worker' });
     if ((s.status === 'FAILED' || s.status === 'TIMED_OUT') && l.row.failures < this.retries) {
       l.row.failures++;
       this.store.requeue(l.row.key, l.jobId, 'failed', at, { status: s.status, error, delayTime, executionTime });
@@ -245,14 +245,14 @@ export class Scheduler {
 
   private rowEnded(completed: boolean): void {
     const sick = this.health.row(completed);
-    if (sick) this.stop({ kind: 'gave-up', reason: sick });
+    if (sick) this.stop({ kind: 'gave-up', reason: sick, cause: 'worker' });
   }
 
   private fail(err: unknown, v: Verdict): void {
     if (v.kind === 'fatal') {
       this.stop({ kind: 'fatal', error: new RunpodBatchError(v.code, v.message, { cause: err }) });
     } else if (v.kind === 'retry') {
-      this.stop({ kind: 'gave-up', reason: `gave up after ${this.requester.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}` });
+      this.stop({ kind: 'gave-up', reason: `gave up after ${this.requester.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}`, cause: 'transient' });
     } else {
       this.stop({ kind: 'fatal', error: new RunpodBatchError('RPB_HTTP', err instanceof Error ? err.message : String(err)) });
     }

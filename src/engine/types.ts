@@ -62,7 +62,8 @@ export type Outcome =
   | { kind: 'done' }
   | { kind: 'interrupted' }
   | { kind: 'fatal'; error: RunpodBatchError }
-  | { kind: 'gave-up'; reason: string }
+  /** `worker`: its jobs kept failing (crash loop, failure rate); `transient`: requests kept failing. */
+  | { kind: 'gave-up'; reason: string; cause: 'worker' | 'transient' }
   | { kind: 'budget'; reason: string };
 
 export interface Progress {

@@ -2,7 +2,7 @@
  * Batch statistics: a pure reducer over the batch's rows, jobs and request counters.
  * Iterates each input once; latencies go into growable Float64Arrays, so a million rows stay cheap.
  */
-import { TERMINAL_STATUSES } from '../core/wire.js';
+import { isTerminal, TERMINAL_STATUSES } from '../core/wire.js';
 import { billedSeconds as billedSecondsOf } from './cost.js';
 import { LatencyCollector, summarizeSorted, type LatencySummary, type Sorted } from './percentiles.js';
 
@@ -54,7 +54,12 @@ export interface Stats {
     total: number;
     byStatus: Record<string, number>;
     completed: number;
+    /** total − completed: failed + unfinished. */
     notCompleted: number;
+    /** Ended FAILED, TIMED_OUT or CANCELLED after their retries: the rows of errors.jsonl. */
+    failed: number;
+    /** Not ended yet: PENDING, or a job in flight when the run stopped. */
+    unfinished: number;
     attempts: number;
     /** Rows with attempts > 1. */
     resubmitted: number;
@@ -126,6 +131,7 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
   const byStatus: Record<string, number> = {};
   let total = 0;
   let completed = 0;
+  let failed = 0;
   let attempts = 0;
   let resubmitted = 0;
   let expired = 0;
@@ -139,6 +145,7 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
     total++;
     byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
     if (r.status === 'COMPLETED') completed++;
+    else if (isTerminal(r.status)) failed++;
     attempts += count(r.attempts);
     if (r.attempts > 1) resubmitted++;
     expired += count(r.expired);
@@ -177,7 +184,7 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
 
   const latencies: RowLatencies = { delay: delay.sorted(), execution: execution.sorted(), endToEnd: endToEnd.sorted() };
   const stats: Stats = {
-    rows: { total, byStatus, completed, notCompleted: total - completed, attempts, resubmitted, expired, lost },
+    rows: { total, byStatus, completed, notCompleted: total - completed, failed, unfinished: total - completed - failed, attempts, resubmitted, expired, lost },
     latencyMs: {
       delay: summarizeSorted(latencies.delay),
       execution: summarizeSorted(latencies.execution),

@@ -3,7 +3,7 @@ import { StateError } from '../core/errors.js';
 
 /** Marks a state file as ours, so a foreign SQLite file is refused instead of written into. */
 export const APP_ID = 'runpod-batch';
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,6 +90,9 @@ CREATE TABLE submits (
 );
 `;
 
+/** V3: why each run stopped (core/records.ts RunStop as JSON), so the next step named after it is the right one. */
+const V3 = `ALTER TABLE runs ADD COLUMN outcome TEXT;`;
+
 /** Creates or checks the schema (PRAGMA user_version); refuses files that are not ours or from a newer version. */
 export function migrate(db: Database.Database, path: string, readonly = false): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -100,6 +103,7 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
     db.transaction(() => {
       db.exec(V1);
       db.exec(V2);
+      db.exec(V3);
       db.prepare(`INSERT INTO meta (key, value) VALUES ('app', ?)`).run(JSON.stringify(APP_ID));
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -114,14 +118,20 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
   if (version > SCHEMA_VERSION) {
     throw new StateError(`${path} was written by a newer runpod-batch (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade`);
   }
-  if (version < 2) {
-    // A state of an earlier version can be read as it is (V2 only adds the log), and is upgraded when written.
+  if (version < SCHEMA_VERSION) {
+    // A state of an earlier version can be read as it is (V2 adds the log, V3 a column), and is upgraded when written.
     if (readonly) return;
     db.transaction(() => {
-      db.exec(V2);
+      if (version < 2) db.exec(V2);
+      if (!hasRunOutcomes(db)) db.exec(V3);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
+}
+
+/** The state's runs keep their outcome (schema 3 or later). */
+export function hasRunOutcomes(db: Database.Database): boolean {
+  return (db.pragma('table_info(runs)') as { name: string }[]).some((c) => c.name === 'outcome');
 }
 
 /** The state has the job-id log (schema 2 or later). */

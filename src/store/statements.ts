@@ -40,7 +40,9 @@ export interface Statements {
   lastRun: Stmt;
   runCount: Stmt;
   heartbeat: Stmt;
-  endRun: Stmt;
+  /** Null in a state of schema 2 opened read-only (no outcome column; it never ends a run). */
+  endRun: Stmt | null;
+  lastRunRow: Stmt;
   billed: Stmt;
   wall: Stmt;
 }
@@ -50,7 +52,7 @@ export interface Statements {
  * Every statement of the store, prepared once when the state is opened. The SQL of a batch lives here and in
  * schema.ts, nowhere else.
  */
-export function prepareStatements(db: Database.Database, logged: boolean): Statements {
+export function prepareStatements(db: Database.Database, logged: boolean, outcomes: boolean): Statements {
   return {
     // The job-id log (schema 2): absent from an older state opened read-only.
     logSubmit: logged
@@ -165,7 +167,9 @@ export function prepareStatements(db: Database.Database, logged: boolean): State
     lastRun: db.prepare(`SELECT max(id) FROM runs`).pluck(),
     runCount: db.prepare(`SELECT count(*) FROM runs`).pluck(),
     heartbeat: db.prepare(`UPDATE runs SET ended_at = ? WHERE id = ?`),
-    endRun: db.prepare(`UPDATE runs SET ended_at = ?, exit_code = ?, submitted = ? WHERE id = ?`),
+    endRun: outcomes ? db.prepare(`UPDATE runs SET ended_at = ?, exit_code = ?, submitted = ?, outcome = ? WHERE id = ?`) : null,
+    // `*`: a state of schema 2 opened read-only has no outcome column.
+    lastRunRow: db.prepare(`SELECT * FROM runs ORDER BY id DESC LIMIT 1`),
     // billed_seconds() is core/billing.ts's rule, registered on the connection (store.ts): the rule is written once.
     billed: db.prepare(`SELECT COALESCE(SUM(billed_seconds(execution_time)), 0) AS seconds, COUNT(*) AS jobs FROM jobs WHERE execution_time > 0`),
     wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),

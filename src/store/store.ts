@@ -8,6 +8,7 @@ import type {
   RequeueDetail,
   RequeueReason,
   RowState,
+  RunStop,
   Sample,
   StoredJob,
   StoredRow,
@@ -17,7 +18,7 @@ import type {
 } from '../core/records.js';
 import { storedRows, summaryRowsOf } from './decoders.js';
 import type { BatchMeta, MetaKey } from './meta.js';
-import { hasSubmitLog, migrate } from './schema.js';
+import { hasRunOutcomes, hasSubmitLog, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { SubmitLog } from './submit-log.js';
 
@@ -56,7 +57,7 @@ export class Store {
     this.db = db;
     this.logged = hasSubmitLog(db);
     db.function('billed_seconds', { deterministic: true }, (ms) => (typeof ms === 'number' ? billedSeconds(ms) : 0));
-    this.st = prepareStatements(db, this.logged);
+    this.st = prepareStatements(db, this.logged, hasRunOutcomes(db));
     this.log = new SubmitLog(db, this.st);
   }
 
@@ -300,9 +301,19 @@ export class Store {
     this.st.heartbeat.run(at, id);
   }
 
-  endRun(id: number, at: number, exitCode: number, submitted: number): void {
+  endRun(id: number, at: number, exitCode: number, submitted: number, stop: RunStop): void {
     this.flush();
-    this.st.endRun.run(at, exitCode, submitted, id);
+    this.st.endRun!.run(at, exitCode, submitted, JSON.stringify(stop), id);
+  }
+
+  /** How the last run ended; null before the first. A run without an end was killed (or is running now). */
+  lastStop(): RunStop | null {
+    const r = this.st.lastRunRow.get() as { exit_code: number | null; outcome?: string | null } | undefined;
+    if (!r) return null;
+    if (r.exit_code === null) return { kind: 'killed' };
+    if (typeof r.outcome === 'string') return JSON.parse(r.outcome) as RunStop;
+    // Written before runs kept their outcome (schema 2): the exit code is all there is.
+    return { kind: r.exit_code === 130 ? 'interrupted' : r.exit_code === 1 ? 'fatal' : 'done' };
   }
 
   /** Billed seconds so far (core/billing.ts per job, failed attempts included) and the jobs that have one. */

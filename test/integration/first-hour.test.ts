@@ -10,7 +10,9 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { batchStatus, defaultOutDir, dryRun, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { readResults } from '../support/results.js';
+import { startCli } from '../support/cli.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { Store } from '../../src/store/store.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
@@ -150,5 +152,82 @@ describe('a dry run with a sample', () => {
     expect(r.submitted).toBe(80);
     expect(r.exitCode).toBe(0);
     expect(e.stats.jobsCreated).toBe(100);
+  });
+});
+
+describe('the next step is the real one, and errors.jsonl holds only rows that failed', () => {
+  it('a refused key: the state keeps why the run stopped, the next step says to fix the key, errors.jsonl is empty', async () => {
+    const e = await startEmulator({ workers: 4, executionMs: 5 });
+    const input = writeJsonl(dir, 'badkey.jsonl', 30);
+    const r = await runBatch(opts(e, input, { apiKey: 'not-the-key' }));
+    expect(r.exitCode).toBe(1);
+    expect(r.next.action).toBe('fix-key');
+    expect(r.next.text).toMatch(/set a valid RUNPOD_API_KEY/);
+    expect(r.stats.rows).toMatchObject({ total: 30, failed: 0, unfinished: 30 });
+    expect(readFileSync(join(r.outDir, 'errors.jsonl'), 'utf8')).toBe('');
+    const store = Store.open(r.outDir, { readonly: true });
+    try {
+      expect(store.lastStop()).toMatchObject({ kind: 'fatal', code: 'RPB_AUTH' });
+    } finally {
+      store.close();
+    }
+  });
+
+  it('after Ctrl-C: errors.jsonl lists the FAILED rows only, the unfinished ones are counted apart', async () => {
+    const e = await startEmulator({
+      workers: 2,
+      executionMs: 10,
+      handler: (input) => {
+        if ((input as { n: number }).n % 5 === 0) throw new Error('bad row');
+        return input;
+      },
+    });
+    const input = writeJsonl(dir, 'ctrlc.jsonl', 300);
+    const ac = new AbortController();
+    const r = await runBatch(
+      opts(e, input, {
+        concurrency: 2,
+        retries: 0,
+        signal: ac.signal,
+        progressIntervalMs: 20,
+        onProgress: (p) => {
+          if (p.failed >= 3) ac.abort();
+        },
+      }),
+    );
+    expect(r.exitCode).toBe(130);
+    const errors = readFileSync(join(r.outDir, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; error: unknown });
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(errors.map((x) => x.status))).toEqual(new Set(['FAILED']));
+    for (const x of errors) expect(x.error).not.toBeNull();
+    expect(r.stats.rows.failed).toBe(errors.length);
+    expect(r.stats.rows.unfinished).toBeGreaterThan(0);
+    expect(r.stats.rows.completed + r.stats.rows.failed + r.stats.rows.unfinished).toBe(300);
+    expect(r.next.action).toBe('resume');
+  });
+});
+
+describe('a closed pipe ends the command quietly', () => {
+  // The reader of stdout is gone before the command writes anything: every write meets EPIPE.
+  async function withStdoutClosed(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const { child, done } = startCli(args, env);
+    child.stdout!.destroy();
+    const r = await done;
+    return { code: r.code, stderr: r.stderr };
+  }
+
+  it('`export … | head` and `run … | head`: no EPIPE stack, the exit code of the command', async () => {
+    const e = await startEmulator({ workers: 8, executionMs: 1 });
+    const input = writeJsonl(dir, 'pipe.jsonl', 400, (i) => ({ id: `r${i}`, prompt: 'x'.repeat(2000) }));
+    const env = { RUNPOD_API_KEY: 'test-key' };
+    const run = await withStdoutClosed(['run', input, '--endpoint', 'test-endpoint', '--base-url', e.baseUrl, '--no-progress'], env);
+    expect(run.stderr).not.toMatch(/EPIPE|Error:|at /);
+    expect(run.code).toBe(0);
+    expect(readResults(defaultOutDir(input))).toHaveLength(400);
+    for (const format of ['jsonl', 'csv']) {
+      const ex = await withStdoutClosed(['export', defaultOutDir(input), '--format', format], env);
+      expect(ex.stderr).not.toMatch(/EPIPE|Error:|at /);
+      expect(ex.code).toBe(0);
+    }
   });
 });

@@ -159,6 +159,7 @@ describe('the job-id log', () => {
     expect((await runBatch(o)).exitCode).toBe(0);
     withStateDb(o.out!, (db) => {
       db.exec('DROP TABLE submits');
+      db.exec('ALTER TABLE runs DROP COLUMN outcome');
       db.pragma('user_version = 1');
     });
     const ro = Store.open(o.out!, { readonly: true });
@@ -168,10 +169,28 @@ describe('the job-id log', () => {
     withStateDb(
       o.out!,
       (db) => {
-        expect(db.pragma('user_version', { simple: true })).toBe(2);
+        expect(db.pragma('user_version', { simple: true })).toBe(3);
         expect(db.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
       },
       true,
     );
+  });
+
+  it('a state of schema 2 (before runs kept their outcome): read-only, the last stop comes from the exit code; the next run upgrades', async () => {
+    const o = setup(6);
+    expect((await runBatch(o)).exitCode).toBe(0);
+    withStateDb(o.out!, (db) => {
+      db.exec('ALTER TABLE runs DROP COLUMN outcome');
+      db.exec('UPDATE runs SET exit_code = 130');
+      db.pragma('user_version = 2');
+    });
+    const ro = Store.open(o.out!, { readonly: true });
+    expect(ro.lastStop()).toEqual({ kind: 'interrupted' });
+    ro.close();
+    expect((await runBatch(o)).exitCode).toBe(0);
+    const rw = Store.open(o.out!, { readonly: true });
+    expect(rw.lastStop()).toEqual({ kind: 'done' });
+    rw.close();
+    withStateDb(o.out!, (db) => expect(db.pragma('user_version', { simple: true })).toBe(3), true);
   });
 });

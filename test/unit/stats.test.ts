@@ -52,7 +52,7 @@ describe('summarize (nearest-rank)', () => {
 describe('computeStats', () => {
   it('empty input', () => {
     const s = computeStats(input());
-    expect(s.rows).toEqual({ total: 0, byStatus: {}, completed: 0, notCompleted: 0, attempts: 0, resubmitted: 0, expired: 0, lost: 0 });
+    expect(s.rows).toEqual({ total: 0, byStatus: {}, completed: 0, notCompleted: 0, failed: 0, unfinished: 0, attempts: 0, resubmitted: 0, expired: 0, lost: 0 });
     expect(s.latencyMs).toEqual({ delay: null, execution: null, endToEnd: null });
     expect(s.timingsMissing).toBe(0);
     expect(s.throughputPerMinute).toBe(0);
@@ -79,6 +79,8 @@ describe('computeStats', () => {
       byStatus: { COMPLETED: 2, FAILED: 1, CANCELLED: 1, PENDING: 1, TIMED_OUT: 1 },
       completed: 2,
       notCompleted: 4,
+      failed: 3,
+      unfinished: 1,
       attempts: 8,
       resubmitted: 2,
       expired: 3,
