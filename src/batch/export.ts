@@ -9,7 +9,7 @@ export type ExportFormat = 'jsonl' | 'csv';
  * (written whole or not at all). Returns the rows written.
  */
 export function exportBatch(outDir: string, format: ExportFormat, to: { write: (chunk: string) => void } | { output: string }): number {
-  const { store, gen } = openBatch(outDir);
+  const { store, gen } = openBatch(outDir, { readonly: true });
   try {
     const rows = () => store.rows(gen);
     if ('write' in to) return exportRows(rows, format, to.write);

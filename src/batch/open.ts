@@ -13,8 +13,8 @@ export interface OpenedBatch {
 }
 
 /** Opens the state of the batch in `outDir`; throws a StateError when it holds no complete batch. */
-export function openBatch(outDir: string): OpenedBatch {
-  const store = Store.open(outDir, { mustExist: true });
+export function openBatch(outDir: string, opts: { readonly?: boolean } = {}): OpenedBatch {
+  const store = Store.open(outDir, { mustExist: true, readonly: opts.readonly === true });
   const gen = store.getMeta('gen');
   const settings = store.getMeta('settings');
   const target = store.getMeta('target');

@@ -1,3 +1,4 @@
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
@@ -42,14 +43,21 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const log = opts.log ?? (() => {});
   const o = resolveOptions(opts);
   const { baseUrl, endpoint, concurrency, retries, idField } = o;
-  const price = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
-  if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
+  const given = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
 
   const outDir = chooseOutDir(opts.input, opts.out, log);
+  checkOutDir(outDir);
   if (!opts.fromState) await checkInputFile(opts.input);
+  // A folder this run creates is removed again if the input turns out invalid (nothing was run).
+  const created = !existsSync(outDir);
   const store = Store.open(outDir);
   let release: (() => void) | undefined;
+  let loadedInput = false;
   try {
+    // A resume without --gpu/--price-per-second keeps the batch's price (for --max-cost and the cost figures).
+    const saved = store.getMeta('settings');
+    const price = given.perSecond === null && saved?.pricePerSecond != null ? { perSecond: saved.pricePerSecond, source: saved.priceSource } : given;
+    if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
     release = acquireLock(outDir);
     // Job ids a killed run logged but had not yet written into their rows.
     store.applyLog();
@@ -60,6 +68,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     }
     if (!opts.fromState && !opts.replaceInput) checkSameInput(store.getMeta('input'), opts.input, outDir);
     const loaded = opts.fromState ? fromState(store, outDir) : await load(store, opts, idField, log);
+    loadedInput = true;
     const settings: BatchSettings = {
       idField,
       pricePerSecond: price.perSecond,
@@ -151,7 +160,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   } finally {
     store.close();
     release?.();
+    if (created && !loadedInput) rmSync(outDir, { recursive: true, force: true });
   }
+}
+
+/** `--out` must be a folder (or not exist yet). */
+function checkOutDir(outDir: string): void {
+  const info = statSync(outDir, { throwIfNoEntry: false });
+  if (info && !info.isDirectory()) throw new UsageError(`--out ${outDir}: is a file, not a folder; name a folder (it is created if missing)`);
 }
 
 /** Validates and loads the input (or finds it unchanged), and says how it relates to the last run. */

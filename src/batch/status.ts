@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { round6 } from '../core/numbers.js';
 import type { Sample } from '../core/records.js';
+import { lockHolder } from '../store/lock.js';
 import { openBatch } from './open.js';
 
 export interface BatchStatus {
@@ -49,16 +48,5 @@ export function batchStatus(outDir: string): BatchStatus {
     };
   } finally {
     store.close();
-  }
-}
-
-function lockHolder(outDir: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(join(outDir, 'state.lock'), 'utf8'), 10);
-    if (!Number.isInteger(pid) || pid <= 0) return null;
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM' ? 0 : null;
   }
 }

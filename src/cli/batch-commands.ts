@@ -26,8 +26,9 @@ function statusText(s: BatchStatus): string {
 }
 
 export function reportCommand(out: string, reporter: Reporter): number {
-  const { files } = regenerateBatch(out);
-  reporter.data('report', { files }, `regenerated:\n  ${Object.values(files).join('\n  ')}\n`);
+  const { files, runningPid } = regenerateBatch(out);
+  const live = runningPid !== null ? ` (a snapshot: a run${runningPid ? ` (pid ${runningPid})` : ''} is in progress and writes them again when it ends)` : '';
+  reporter.data('report', { files, runningPid }, `regenerated${live}:\n  ${Object.values(files).join('\n  ')}\n`);
   return 0;
 }
 

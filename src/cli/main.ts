@@ -1,14 +1,18 @@
 import yargs, { type Argv } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
-import { InputError, RunpodBatchError } from '../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, InputError, RunpodBatchError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { RUNPOD } from '../core/wire.js';
 import { cancelCommand, exportCommand, reportCommand, retryCommand, statusCommand } from './batch-commands.js';
 import { emulateCommand } from './emulate-command.js';
 import { Reporter, type LogFormat } from './reporter.js';
 import { runCommand } from './run-command.js';
+import { unknownArguments } from './suggest.js';
 
 const EMULATE_HINT = 'RUNPOD_API_KEY=test-key runpod-batch run rows.jsonl --endpoint test-endpoint --base-url http://127.0.0.1:8000/v2';
+
+const COMMANDS = ['run', 'status', 'report', 'export', 'retry', 'cancel', 'emulate'];
 
 /** Options every command takes. */
 function common<T>(y: Argv<T>) {
@@ -42,6 +46,8 @@ function quietOnClosedPipe(): void {
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
   let code = 0;
+  let config: { file: string; values: Record<string, unknown> } | null = null;
+  let configError: ConfigError | null = null;
   // Known before parsing, so that even a usage error is reported in the asked format.
   const at = argv.indexOf('--log-format');
   const format: LogFormat = argv.includes('--log-format=json') || (at >= 0 && argv[at + 1] === 'json') ? 'json' : 'text';
@@ -49,7 +55,15 @@ export async function main(argv: string[]): Promise<number> {
     await yargs(argv)
       .scriptName('runpod-batch')
       .usage('$0 <command> [options]\n\nResumable batches on a RunPod Serverless endpoint. The API key is read from RUNPOD_API_KEY.')
-      .config('config', 'a JSON file of options (keys as the long flags, e.g. {"endpoint": "abc", "concurrency": 50})')
+      .config('config', 'a JSON file of options (keys as the long flags, e.g. {"endpoint": "abc", "concurrency": 50})', (path: string) => {
+        try {
+          config = readConfig(path);
+        } catch (err) {
+          configError = err as ConfigError; // yargs rewraps what a config parser throws: keep ours
+          throw err;
+        }
+        return config.values;
+      })
       .command(
         'run <input>',
         'Run every row of a JSONL or CSV file on the endpoint (rerun the same command to resume)',
@@ -213,15 +227,47 @@ export async function main(argv: string[]): Promise<number> {
       .alias('h', 'help')
       .version()
       .wrap(Math.min(120, process.stdout.columns ?? 120))
-      .fail((msg, err) => {
+      .fail((msg, err, y) => {
+        if (configError) throw configError;
         if (err) throw err;
-        throw new RunpodBatchError('RPB_USAGE', `${msg}\nRun 'runpod-batch --help' for usage.`);
+        // The third argument is yargs' usage object; its descriptions are keyed by every option of the command.
+        const usage = y as unknown as { getDescriptions?: () => Record<string, unknown> };
+        const flags = Object.keys(usage.getDescriptions?.() ?? {}).filter((k) => !/[A-Z]/.test(k));
+        const given = new Set(argv.filter((a) => a.startsWith('-')).map((a) => a.replace(/^-+/, '').replace(/=.*$/, '')));
+        const said =
+          unknownArguments(msg, {
+            flags,
+            commands: COMMANDS,
+            given,
+            config: config && { file: config.file, keys: new Set(Object.keys(config.values)) },
+          }) ?? msg;
+        throw new RunpodBatchError('RPB_USAGE', `${said}\nRun 'runpod-batch --help' for usage.`);
       })
       .parseAsync();
     return code;
   } catch (err) {
     return report(err, format);
   }
+}
+
+/** A --config file: a JSON object, or a sentence naming the file. */
+function readConfig(path: string): { file: string; values: Record<string, unknown> } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new ConfigError(`--config ${path}: must hold a JSON object of options, e.g. {"endpoint": "abc", "concurrency": 50}`);
+  }
+  return { file: path, values: values as Record<string, unknown> };
 }
 
 function report(err: unknown, format: LogFormat): number {

@@ -55,3 +55,15 @@ function alive(pid: number): boolean {
     return (err as { code?: string }).code === 'EPERM';
   }
 }
+
+/** The pid of the live process holding the batch's lock; 0 when it lives but is not ours to signal; null when none. */
+export function lockHolder(dir: string): number | null {
+  const pid = Number.parseInt(readSafe(join(dir, 'state.lock')), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM' ? 0 : null;
+  }
+}

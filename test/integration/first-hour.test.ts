@@ -1,16 +1,16 @@
 /**
  * What a new user trips over in the first hour, against the emulator (real HTTP, real SQLite, real files).
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateError } from '../../src/core/errors.js';
+import { StateError, UsageError } from '../../src/core/errors.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { batchStatus, defaultOutDir, dryRun, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { readResults } from '../support/results.js';
-import { startCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 import { Store } from '../../src/store/store.js';
 
@@ -229,5 +229,91 @@ describe('a closed pipe ends the command quietly', () => {
       expect(ex.stderr).not.toMatch(/EPIPE|Error:|at /);
       expect(ex.code).toBe(0);
     }
+  });
+});
+
+describe('rough edges of a first run', () => {
+  it('invalid input leaves no empty folder behind; a folder that existed stays', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 1 });
+    const bad = join(dir, 'broken.jsonl');
+    writeFileSync(bad, '{"id":"a","prompt":"x"}\n{not json\n');
+    await expect(runBatch(opts(e, bad))).rejects.toThrow(/broken\.jsonl:2/);
+    expect(existsSync(defaultOutDir(bad))).toBe(false);
+    const out = join(dir, 'kept.out');
+    mkdirSync(out);
+    await expect(runBatch(opts(e, bad, { out }))).rejects.toThrow(/broken\.jsonl:2/);
+    expect(existsSync(out)).toBe(true);
+    expect(e.stats.jobsCreated).toBe(0);
+  });
+
+  it('--out naming a file: a sentence, not EEXIST', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 1 });
+    const input = writeJsonl(dir, 'outfile.jsonl', 3);
+    const file = join(dir, 'not-a-folder.txt');
+    writeFileSync(file, 'x');
+    const err = await runBatch(opts(e, input, { out: file })).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(`--out ${file}: is a file, not a folder; name a folder (it is created if missing)`);
+  });
+
+  it('a resume with --max-cost and no price flags uses the price the batch was run with', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 1 });
+    const input = writeJsonl(dir, 'priced.jsonl', 10);
+    const ac = new AbortController();
+    const first = await runBatch(opts(e, input, { pricePerSecond: 0.001, concurrency: 1, signal: ac.signal, progressIntervalMs: 10, onProgress: (p) => p.completed >= 2 && ac.abort() }));
+    expect(first.exitCode).toBe(130);
+    const r = await runBatch(opts(e, input, { maxCost: 100 }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stats.estimatedCostUsd).toBeCloseTo(r.stats.billedSeconds * 0.001, 9);
+    // Without --max-cost too: the cost figures keep the price.
+    const again = await runBatch(opts(e, input));
+    expect(again.stats.estimatedCostUsd).not.toBeNull();
+  });
+});
+
+describe('mistyped flags and config keys', () => {
+  it('--concurency suggests --concurrency; an unknown key in --config names the file; a broken config names it too', async () => {
+    const input = writeJsonl(dir, 'typo.jsonl', 2);
+    const flag = await runCli(['run', input, '--concurency', '5']);
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toMatch(/unknown flag --concurency \(did you mean --concurrency\?\)/);
+    const cfg = join(dir, 'typo.json');
+    writeFileSync(cfg, JSON.stringify({ endpoint: 'e', retires: 3 }));
+    const key = await runCli(['run', input, '--config', cfg]);
+    expect(key.code).toBe(1);
+    expect(key.stderr).toContain(`${cfg}: unknown key "retires" (did you mean "retries"?)`);
+    writeFileSync(cfg, '{"endpoint": ');
+    const broken = await runCli(['run', input, '--config', cfg]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`--config ${cfg}: not valid JSON`);
+    expect(broken.stderr).not.toMatch(/unexpected error/);
+  });
+});
+
+describe('partial results during the night', () => {
+  it('report and export work read-only while a run holds the batch; the run then ends as usual', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 150 });
+    const input = writeJsonl(dir, 'night.jsonl', 40);
+    const out = defaultOutDir(input);
+    const env = { RUNPOD_API_KEY: 'test-key' };
+    const running = startCli(['run', input, '--endpoint', 'test-endpoint', '--base-url', e.baseUrl, '--no-progress', '--concurrency', '2'], env);
+    // Wait until the run has finished some rows (a condition, not a time).
+    for (;;) {
+      const s = existsSync(join(out, 'state.sqlite')) ? await runCli(['status', out, '--log-format', 'json']) : null;
+      if (s?.code === 0 && (JSON.parse(s.stdout) as { byState: Record<string, number> }).byState.COMPLETED! >= 3) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    const report = await runCli(['report', out]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/a snapshot: a run \(pid \d+\) is in progress/);
+    const snapshot = readResults(out);
+    expect(snapshot).toHaveLength(40);
+    expect(snapshot.filter((r) => r.status === 'COMPLETED').length).toBeGreaterThanOrEqual(3);
+    const exported = await runCli(['export', out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(40);
+    const done = await running.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(readResults(out).every((r) => r.status === 'COMPLETED')).toBe(true);
   });
 });
