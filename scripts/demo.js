@@ -28,5 +28,9 @@ const child = spawn(process.execPath, [join(root, 'bin', 'runpod-batch.js'), ...
 });
 const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
 await emu.close();
-process.stdout.write(`\nexit code ${code}. Look at ${relative(process.cwd(), out)}/results.jsonl and stats.json; (state.sqlite beside them is the checkpoint a rerun resumes from).\n`);
+const shown = relative(process.cwd(), out);
+process.stdout.write(
+  `\nexit code ${code}. Open ${shown}/report.html in a browser (what happened, what it cost); the results are in ${shown}/results.jsonl, ` +
+    `the figures in stats.json, and state.sqlite beside them is the checkpoint a rerun resumes from.\n`,
+);
 process.exitCode = code;

@@ -52,4 +52,25 @@ describe('the package', () => {
     const { stdout } = await run('npx', ['--offline', 'runpod-batch', '--version'], { cwd: ROOT });
     expect(stdout.trim()).toBe(JSON.parse((await import('node:fs')).readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
+
+  it('`npm pack` holds every module the bin loads, and the files the README names', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+    const packed = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const { readFileSync } = await import('node:fs');
+    const { dirname, normalize } = await import('node:path');
+    // Follow the relative imports from the bin, as Node will load them.
+    const seen = new Set<string>();
+    const todo = ['bin/runpod-batch.js'];
+    while (todo.length > 0) {
+      const file = todo.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) todo.push(normalize(join(dirname(file), m[1]!)));
+    }
+    expect(seen.size).toBeGreaterThan(20);
+    for (const file of seen) expect(packed, file).toContain(file);
+    for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'fixtures/prompts.jsonl']) expect(packed).toContain(file);
+    expect([...packed].some((f) => f.startsWith('test/') || f.startsWith('src/'))).toBe(false);
+  });
 });
