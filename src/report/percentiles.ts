@@ -2,6 +2,7 @@
  * Latency summaries: exact nearest-rank percentiles, built for large inputs (a million values): typed arrays, no
  * per-value objects. Whole milliseconds below 65.5 s — nearly every latency RunPod reports — are counted, not stored.
  */
+import { round1 } from '../core/numbers.js';
 
 export interface LatencySummary {
   /** Number of (finite) values summarised. */
@@ -47,7 +48,7 @@ export function summarizeSorted(s: Sorted): LatencySummary | null {
     p90: Math.round(percentileOf(s, 90)),
     p99: Math.round(percentileOf(s, 99)),
     max: Math.round(s.max),
-    mean: Math.round((s.sum / s.count) * 10) / 10,
+    mean: round1(s.sum / s.count),
     min: Math.round(s.min),
   };
 }

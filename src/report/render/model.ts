@@ -3,7 +3,8 @@
  * jobs, then rows). Numbers per job/row live in Float64Arrays; per-row objects are never kept (slowest rows: a
  * bounded top-K; failures: bounded groups). The model is plain JSON, and small whatever the batch size.
  */
-import { billedSeconds as billedSecondsOf } from '../cost.js';
+import { billedSeconds as billedSecondsOf } from '../../core/billing.js';
+import { isNum, round1, round6 } from '../../core/numbers.js';
 import { Float64Collector, LatencyCollector, percentileOf } from '../percentiles.js';
 import type { RowLatencies, Stats } from '../stats.js';
 import { fmtInt } from './format.js';
@@ -222,18 +223,6 @@ export const COLD_MEDIAN_FACTOR = 3;
 
 const TERMINAL_BAD = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 const UNFINISHED = new Set(['PENDING', 'SUBMITTED', 'IN_QUEUE', 'IN_PROGRESS']);
-
-function isNum(v: number | null | undefined): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}
 
 /** Status counts, COMPLETED first, then by count. */
 function statusList(counts: Record<string, number>): StatusCount[] {

@@ -3,6 +3,7 @@
  * data marks are `rect.bar`, `path.series` and `line.pct` (tests count them). Every text from data is escaped.
  * A chart without data says "no data" instead of showing an empty box.
  */
+import { round1 } from '../../core/numbers.js';
 import type { Histogram } from './histogram.js';
 import type { Pause } from './timeline.js';
 import { escapeHtml as esc, fmtCount, fmtDuration, fmtInt, fmtTick, linearTicks, logTicks, niceNum, timeUnit, truncate } from './format.js';
@@ -38,7 +39,7 @@ export function statusColor(s: string): string {
   return STATUS_COLORS[s] ?? '#7e57c2';
 }
 
-const n1 = (x: number): string => (Math.round(x * 10) / 10).toString();
+const n1 = (x: number): string => round1(x).toString();
 
 interface Box {
   w: number;
