@@ -158,7 +158,8 @@ export class LatencyCollector {
 
   push(value: number): void {
     if (value >= 0 && value < DENSE && Number.isInteger(value)) {
-      (this.counts ??= new Uint32Array(DENSE))[value]!++;
+      if (this.counts === null) this.counts = new Uint32Array(DENSE);
+      this.counts[value]!++;
       this.counted++;
       this.countedSum += value;
       if (value < this.lo) this.lo = value;
@@ -182,7 +183,7 @@ export class LatencyCollector {
     const hi = this.hi;
     const n = rv.length;
     /** Merges the counted whole milliseconds (ascending by index) with the sorted rest; stops when fn says so. */
-    const walk = (fn: (value: number, times: number) => boolean | void): void => {
+    const walk = (fn: (value: number, times: number) => boolean): void => {
       let k = 0;
       const restBelow = (limit: number): boolean => {
         while (k < n && (rv[k] as number) < limit) {
@@ -223,7 +224,11 @@ export class LatencyCollector {
         });
         return found;
       },
-      forEach: (fn) => walk((v, times) => void fn(v, times)),
+      forEach: (fn) =>
+        walk((v, times) => {
+          fn(v, times);
+          return false;
+        }),
     };
   }
 }
