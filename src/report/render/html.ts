@@ -15,7 +15,10 @@ import {
 } from './format.js';
 import type { FailureGroup, Histogram, ReportModel } from './model.js';
 import { peak, rates } from './series.js';
-import { COLORS, histogramSvg, labelledBarsSvg, lineChartSvg, statusBarSvg } from './svg.js';
+import { COLORS } from './svg.js';
+import { labelledBarsSvg, statusBarSvg } from './svg-bars.js';
+import { histogramSvg } from './svg-histogram.js';
+import { lineChartSvg } from './svg-line.js';
 import { ESTIMATE_NOTES, RUNPOD_FIGURES, SECTION_TITLES } from './text.js';
 
 const CSS = `
