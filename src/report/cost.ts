@@ -1,14 +1,9 @@
 /**
- * Cost estimation: RunPod bills per second, rounded up. Prices come from ./prices.ts (the one price table).
+ * Cost estimation: prices per billed second. RunPod's billing rule (per second, rounded up) is core/billing.ts's
+ * billedSeconds; prices come from ./prices.ts (the one price table).
  */
 import { UsageError } from '../core/errors.js';
 import { PRICE_TABLE, type GpuClass } from './prices.js';
-
-/** Billed seconds for one job's executionTime (ms): ceil(ms / 1000); 0 for 0, negative or non-finite. */
-export function billedSeconds(executionTimeMs: number): number {
-  if (!Number.isFinite(executionTimeMs) || executionTimeMs <= 0) return 0;
-  return Math.ceil(executionTimeMs / 1000);
-}
 
 /** Lower-case and drop everything but letters and digits: "RTX 4090" → "rtx4090", "48GB-PRO" → "48gbpro". */
 function normalize(name: string): string {

@@ -2,6 +2,7 @@
  * Latency summaries: exact nearest-rank percentiles, built for large inputs (a million values): typed arrays, no
  * per-value objects. Whole milliseconds below 65.5 s — nearly every latency RunPod reports — are counted, not stored.
  */
+import { round1 } from '../core/numbers.js';
 
 export interface LatencySummary {
   /** Number of (finite) values summarised. */
@@ -47,7 +48,7 @@ export function summarizeSorted(s: Sorted): LatencySummary | null {
     p90: Math.round(percentileOf(s, 90)),
     p99: Math.round(percentileOf(s, 99)),
     max: Math.round(s.max),
-    mean: Math.round((s.sum / s.count) * 10) / 10,
+    mean: round1(s.sum / s.count),
     min: Math.round(s.min),
   };
 }
@@ -157,7 +158,8 @@ export class LatencyCollector {
 
   push(value: number): void {
     if (value >= 0 && value < DENSE && Number.isInteger(value)) {
-      (this.counts ??= new Uint32Array(DENSE))[value]!++;
+      if (this.counts === null) this.counts = new Uint32Array(DENSE);
+      this.counts[value]!++;
       this.counted++;
       this.countedSum += value;
       if (value < this.lo) this.lo = value;
@@ -181,7 +183,7 @@ export class LatencyCollector {
     const hi = this.hi;
     const n = rv.length;
     /** Merges the counted whole milliseconds (ascending by index) with the sorted rest; stops when fn says so. */
-    const walk = (fn: (value: number, times: number) => boolean | void): void => {
+    const walk = (fn: (value: number, times: number) => boolean): void => {
       let k = 0;
       const restBelow = (limit: number): boolean => {
         while (k < n && (rv[k] as number) < limit) {
@@ -222,7 +224,11 @@ export class LatencyCollector {
         });
         return found;
       },
-      forEach: (fn) => walk((v, times) => void fn(v, times)),
+      forEach: (fn) =>
+        walk((v, times) => {
+          fn(v, times);
+          return false;
+        }),
     };
   }
 }

@@ -2,8 +2,9 @@
  * Batch statistics: a pure reducer over the batch's rows, jobs and request counters.
  * Iterates each input once; latencies go into growable Float64Arrays, so a million rows stay cheap.
  */
+import { billedSeconds as billedSecondsOf } from '../core/billing.js';
+import { isNum, round6 } from '../core/numbers.js';
 import { isTerminal, TERMINAL_STATUSES } from '../core/wire.js';
-import { billedSeconds as billedSecondsOf } from './cost.js';
 import { LatencyCollector, summarizeSorted, type LatencySummary, type Sorted } from './percentiles.js';
 
 export type { LatencySummary } from './percentiles.js';
@@ -87,21 +88,12 @@ export const BILLED_SECONDS_NOTE =
   'RunPod also bills cold start (part of delayTime, not separable in the API response) and the worker idle timeout, ' +
   'so the real bill is higher; queue wait is not billed.';
 
-function isNum(v: number | null | undefined): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
 function count(v: number): number {
   return Number.isFinite(v) ? v : 0;
 }
 
 function zeroCounters(): OpCounters {
   return { requests: 0, rateLimited: 0, retries: 0, errors: 0 };
-}
-
-/** Rounds to 6 decimals (USD micro-dollars). */
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }
 
 /**

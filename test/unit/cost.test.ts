@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { billedSeconds, findGpuClass, resolvePrice } from '../../src/report/cost.js';
+import { billedSeconds } from '../../src/core/billing.js';
+import { findGpuClass, resolvePrice } from '../../src/report/cost.js';
 import { PRICE_TABLE } from '../../src/report/prices.js';
 
 describe('billedSeconds', () => {

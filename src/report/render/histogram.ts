@@ -2,6 +2,7 @@
  * Latency histograms: bins chosen from the data. Latencies have long tails (one cold start at 40 s among 200 ms jobs),
  * so a skewed distribution gets logarithmic bins; a compact one gets linear bins at a nice step.
  */
+import { round1 } from '../../core/numbers.js';
 import { percentileOf, type Sorted } from '../percentiles.js';
 import { niceNum } from './format.js';
 
@@ -55,7 +56,7 @@ export function histogramOf(s: Sorted): Histogram | null {
     p90: Math.round(percentileOf(s, 90)),
     p99: Math.round(percentileOf(s, 99)),
     max: Math.round(hi),
-    mean: Math.round((s.sum / n) * 10) / 10,
+    mean: round1(s.sum / n),
   };
 }
 

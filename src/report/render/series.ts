@@ -1,4 +1,5 @@
 /** Derived series and figures both renderers show, computed from the model. */
+import { round1 } from '../../core/numbers.js';
 import type { ActivityPoint, ReportModel } from './model.js';
 
 export interface RateSeries {
@@ -105,7 +106,7 @@ export function periods(m: ReportModel, count = 12): Period[] {
     if (p.inFlightMax !== null) o.inFlightMax = Math.max(o.inFlightMax ?? 0, p.inFlightMax);
   });
   out.forEach((o, i) => {
-    if (inCnt[i]! > 0) o.inFlightMean = Math.round((inSum[i]! / inCnt[i]!) * 10) / 10;
+    if (inCnt[i]! > 0) o.inFlightMean = round1(inSum[i]! / inCnt[i]!);
   });
   // Cumulative cost: the last cost point at or before each period's end.
   let j = 0;

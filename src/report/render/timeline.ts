@@ -63,6 +63,38 @@ export class SegmentBuilder {
   }
 }
 
+/** The time axis the charts are drawn on: segments laid end to end, and the running time they add up to. */
+export interface TimeAxis {
+  readonly segments: readonly Segment[];
+  readonly elapsedMs: number;
+}
+
+/** A one-segment timeline built from jobs is at least this long (ms), so a batch of instant jobs still has an axis. */
+const SAMPLE_MIN_SPAN = 1000;
+
+/**
+ * The report's time axis: the segments of the progress samples; without samples, one segment from the first job
+ * submission to the last finish; without either, none.
+ */
+export function timeAxisOf(
+  samples: TimeAxis,
+  firstSubmit: number | null,
+  lastFinish: number | null,
+): TimeAxis & { source: 'samples' | 'jobs' | 'none' } {
+  if (samples.segments.length > 0) return { segments: samples.segments, elapsedMs: samples.elapsedMs, source: 'samples' };
+  if (firstSubmit === null) return { segments: samples.segments, elapsedMs: samples.elapsedMs, source: 'none' };
+  const end = Math.max(lastFinish ?? firstSubmit, firstSubmit + SAMPLE_MIN_SPAN);
+  return { segments: [{ start: firstSubmit, end, offset: 0 }], elapsedMs: end - firstSubmit, source: 'jobs' };
+}
+
+/** Time series are bucketed to at most this many points. */
+export const MAX_POINTS = 600;
+
+/** Buckets for a series of `n` points: n within [1, MAX_POINTS]. */
+export function bucketCount(n: number): number {
+  return Math.max(1, Math.min(MAX_POINTS, n));
+}
+
 /** Maps epoch ms to elapsed running time: clamped into the nearest earlier segment (a time in a pause maps to its start). */
 export function elapsedAt(segments: readonly Segment[], t: number): number {
   if (segments.length === 0) return 0;
