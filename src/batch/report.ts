@@ -13,7 +13,7 @@ export function regenerateBatch(outDir: string): { files: ViewFiles; stats: Stat
   if (runningPid !== null) {
     const { store, gen, settings } = openBatch(outDir, { readonly: true });
     try {
-      return { ...regenerate(store, outDir, gen, settings), runningPid };
+      return { ...regenerate(store, outDir, gen, settings, { running: true }), runningPid };
     } finally {
       store.close();
     }

@@ -35,7 +35,7 @@ const FAILED_STATES: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'CANC
  * over the rows in input order; report.md and report.html from a second pass (the rows without bodies and outputs),
  * reusing the latencies the first pass collected.
  */
-export function regenerate(store: Store, dir: string, gen: number, s: BatchSettings): { files: ViewFiles; stats: Stats } {
+export function regenerate(store: Store, dir: string, gen: number, s: BatchSettings, o: { running?: boolean } = {}): { files: ViewFiles; stats: Stats } {
   store.flush();
   const files = viewFiles(dir);
   const results = new AtomicFile(files.results);
@@ -67,6 +67,8 @@ export function regenerate(store: Store, dir: string, gen: number, s: BatchSetti
     pricePerSecond: s.pricePerSecond,
     priceSource: s.priceSource,
     outDir: dir,
+    // The next step depends on how the last run stopped (a snapshot taken during a run says so instead).
+    stop: o.running ? { kind: 'running' } : store.lastStop(),
     // One open statement at a time on the connection: each iterable starts when the previous one is done.
     samples: lazy(() => store.samples()),
     jobs: lazy(() => store.jobTimeline()),

@@ -126,7 +126,8 @@ export function rowStatus(r: Pick<StoredRow, 'state' | 'jobStatus'>): string {
  * (kill -9, a closed laptop); `done` may still leave rows unfinished (a dry-run sample).
  */
 export interface RunStop {
-  kind: 'done' | 'interrupted' | 'fatal' | 'gave-up' | 'budget' | 'killed';
+  /** `running`: a run holds the batch now (never stored; a snapshot's view of it). */
+  kind: 'done' | 'interrupted' | 'fatal' | 'gave-up' | 'budget' | 'killed' | 'running';
   /** The error code of a fatal stop (core/errors.ts). */
   code?: string;
   /** Of a gave-up stop: `worker` when its jobs kept failing (crash loop, failure rate), `transient` when requests did. */

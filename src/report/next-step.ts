@@ -9,10 +9,13 @@ export interface RowTally {
   failed: number;
   /** No terminal state yet: PENDING, or a job in flight (SUBMITTED, IN_QUEUE, IN_PROGRESS). */
   unfinished: number;
+  /** How the failed rows ended, e.g. "FAILED 2, TIMED_OUT 1". */
+  failedDetail?: string;
 }
 
 export type NextAction =
   | 'none'
+  | 'wait'
   | 'resume'
   | 'fix-key'
   | 'fix-endpoint'
@@ -54,6 +57,13 @@ export function nextStep(stop: RunStop | null, t: RowTally, outDir: string): Nex
   const retry = `\`runpod-batch retry ${outDir}\``;
   const reason = stop?.reason ? ` (${stop.reason})` : '';
   if (t.total === 0) return { action: 'none', tone: 'info', text: 'No rows in this batch: nothing ran.' };
+  if (stop?.kind === 'running') {
+    return {
+      action: 'wait',
+      tone: 'info',
+      text: `A run is in progress: this is a snapshot (${rows(t.completed)} completed, ${rows(t.unfinished)} to go); the run writes it again when it ends.`,
+    };
+  }
   if (stop?.kind === 'gave-up' && stop.cause === 'worker') {
     return {
       action: 'fix-worker',
@@ -113,7 +123,8 @@ export function nextStep(stop: RunStop | null, t: RowTally, outDir: string): Nex
     }
   }
   if (t.failed > 0) {
-    return { action: 'retry-failed', tone: 'error', text: `${rows(t.failed)} failed: see ${outDir}/errors.jsonl; ${retry} runs them again.` };
+    const how = t.failedDetail ? ` (${t.failedDetail})` : '';
+    return { action: 'retry-failed', tone: 'error', text: `${rows(t.failed)} failed${how}: see ${outDir}/errors.jsonl; ${retry} runs them again.` };
   }
   return { action: 'none', tone: 'ok', text: `All ${rows(t.total)} completed: results are in ${outDir}/results.jsonl.` };
 }

@@ -97,6 +97,8 @@ describe('commands around a batch', () => {
     const r = await runCli(b.run('--price-per-second', '0.01', '--max-cost', '0.21', '--concurrency', '4'), ENV);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--max-cost \$0\.21 reached/);
+    expect(r.stdout).toMatch(/^next: The run stopped at its cost cap .*raise --max-cost/m);
+    expect(readFileSync(join(b.out, 'report.md'), 'utf8')).toMatch(/\*\*Next:\*\* The run stopped at its cost cap/);
     const stats = JSON.parse(readFileSync(join(b.out, 'stats.json'), 'utf8'));
     expect(stats.estimatedCostUsd).toBeLessThanOrEqual(0.21);
     expect(stats.rows.completed).toBeGreaterThanOrEqual(8);

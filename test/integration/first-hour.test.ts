@@ -165,6 +165,9 @@ describe('the next step is the real one, and errors.jsonl holds only rows that f
     expect(r.next.text).toMatch(/set a valid RUNPOD_API_KEY/);
     expect(r.stats.rows).toMatchObject({ total: 30, failed: 0, unfinished: 30 });
     expect(readFileSync(join(r.outDir, 'errors.jsonl'), 'utf8')).toBe('');
+    const md = readFileSync(join(r.outDir, 'report.md'), 'utf8');
+    expect(md).toMatch(/\*\*Next:\*\* RunPod refused the API key .*set a valid RUNPOD_API_KEY/);
+    expect(md).not.toMatch(/the run was interrupted/);
     const store = Store.open(r.outDir, { readonly: true });
     try {
       expect(store.lastStop()).toMatchObject({ kind: 'fatal', code: 'RPB_AUTH' });
@@ -309,6 +312,7 @@ describe('partial results during the night', () => {
     const snapshot = readResults(out);
     expect(snapshot).toHaveLength(40);
     expect(snapshot.filter((r) => r.status === 'COMPLETED').length).toBeGreaterThanOrEqual(3);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\*\*Next:\*\* A run is in progress: this is a snapshot/);
     const exported = await runCli(['export', out]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout.trim().split('\n')).toHaveLength(40);

@@ -1,4 +1,6 @@
 /** "What to do next": the one-line next step and further advice, from the summary and the cold-start estimate. */
+import type { RunStop } from '../../core/records.js';
+import { nextStep } from '../next-step.js';
 import { fmtInt } from './format.js';
 import type { ReportModel, StatusCount, Tone } from './model-types.js';
 
@@ -17,6 +19,7 @@ interface AdviceInput {
   timingsMissing: number;
   coldShare: number;
   coldCount: number;
+  stop: RunStop | null;
 }
 
 /** The next step and advice for a batch, from its summary, the final statuses that ended badly and the cold starts. */
@@ -25,6 +28,7 @@ export function adviceFor(
   failedStatuses: StatusCount[],
   outDir: string,
   cold: ReportModel['coldStarts'],
+  stop: RunStop | null,
 ): { nextStep: ReportModel['nextStep']; advice: string[] } {
   return adviseNext({
     total: s.rows.total,
@@ -41,6 +45,7 @@ export function adviceFor(
     timingsMissing: s.timingsMissing,
     coldShare: cold.share,
     coldCount: cold.count,
+    stop,
   });
 }
 
@@ -50,29 +55,10 @@ function plural(n: number, one: string, many = one + 's'): string {
 
 function adviseNext(a: AdviceInput): { nextStep: { tone: Tone; text: string }; advice: string[] } {
   const advice: string[] = [];
-  let nextStep: { tone: Tone; text: string };
-  if (a.total === 0) {
-    nextStep = { tone: 'info', text: 'No rows in this batch: nothing ran.' };
-  } else if (a.unfinished > 0) {
-    nextStep = {
-      tone: 'warn',
-      text:
-        `${plural(a.unfinished, 'row')} did not finish (the run was interrupted): run the same \`runpod-batch run\` command again to resume. ` +
-        'Finished results stay readable on RunPod for only 30 minutes; rows whose results expire run (and are billed) again.',
-    };
-    if (a.failed > 0) {
-      advice.push(`${plural(a.failed, 'row')} failed (${a.failedStatuses.map((s) => `${s.status} ${s.count}`).join(', ')}): see ${a.outDir}/errors.jsonl.`);
-    }
-  } else if (a.failed > 0) {
-    nextStep = {
-      tone: 'error',
-      text:
-        `${plural(a.failed, 'row')} failed (${a.failedStatuses.map((s) => `${s.status} ${s.count}`).join(', ')}): ` +
-        `see ${a.outDir}/errors.jsonl; \`runpod-batch retry ${a.outDir}\` runs them again.`,
-    };
-  } else {
-    nextStep = { tone: 'ok', text: `All ${plural(a.total, 'row')} completed: results are in ${a.outDir}/results.jsonl.` };
-  }
+  const failedDetail = a.failedStatuses.map((s) => `${s.status} ${s.count}`).join(', ');
+  const next = nextStep(a.stop, { total: a.total, completed: a.completed, failed: a.failed, unfinished: a.unfinished, failedDetail }, a.outDir);
+  const tone: Tone = next.tone;
+  if (a.unfinished > 0 && a.failed > 0) advice.push(`${plural(a.failed, 'row')} failed (${failedDetail}): see ${a.outDir}/errors.jsonl.`);
   if (a.price === null) advice.push('No cost estimate: pass --price-per-second or --gpu to get one.');
   if (a.requests > 0 && a.rateLimited / a.requests > 0.05) {
     advice.push(
@@ -92,5 +78,5 @@ function adviseNext(a: AdviceInput): { nextStep: { tone: Tone; text: string }; a
   if (a.timingsMissing > 0) {
     advice.push(`${plural(a.timingsMissing, 'row')} have no delayTime/executionTime (e.g. runpod-python's local test server reports none): they are missing from latencies and billed seconds.`);
   }
-  return { nextStep, advice };
+  return { nextStep: { tone, text: next.text }, advice };
 }

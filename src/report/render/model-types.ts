@@ -2,6 +2,7 @@
  * The report model's shapes: what buildReportModel (model.ts) reads (the store's jobs, rows and progress samples) and
  * the plain-JSON model it builds, which report.md and report.html render.
  */
+import type { RunStop } from '../../core/records.js';
 import type { RowLatencies, Stats } from '../stats.js';
 import type { FailureGroup } from './errors.js';
 import type { Histogram } from './histogram.js';
@@ -71,6 +72,8 @@ export interface ReportInput {
   coldStartThresholdMs?: number;
   /** The output folder, for the commands suggested in "what to do next". @default '<out>' */
   outDir?: string;
+  /** How the last run stopped (or `running`), which decides the next step. @default null: none known */
+  stop?: RunStop | null;
 }
 
 export interface StatusCount {

@@ -84,7 +84,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   });
   const cold = coldStarts.result(input.coldStartThresholdMs, price);
   const outDir = input.outDir && input.outDir.trim() !== '' ? input.outDir : '<out>';
-  const { nextStep, advice } = adviceFor(summary, failedStatuses(input.stats), outDir, cold);
+  const { nextStep, advice } = adviceFor(summary, failedStatuses(input.stats), outDir, cold, input.stop ?? null);
 
   return {
     title: input.title,
