@@ -83,7 +83,8 @@ export interface Terminal {
   jobId: string;
   status: string;
   finishedAt: number;
-  e2eMs: number;
+  /** Submit → terminal status seen, by this client; null for a job an earlier run submitted (the gap is not latency). */
+  e2eMs: number | null;
   delayTime: number | null;
   executionTime: number | null;
   /** JSON text of the output, when COMPLETED with one. */

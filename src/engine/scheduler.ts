@@ -197,7 +197,7 @@ export class Scheduler {
         jobId: l.jobId,
         status: s.status,
         finishedAt: at,
-        e2eMs: at - l.submittedAt,
+        e2eMs: l.resumed ? null : at - l.submittedAt,
         delayTime,
         executionTime,
         output: s.output === undefined ? null : JSON.stringify(s.output),

@@ -321,3 +321,30 @@ describe('partial results during the night', () => {
     expect(readResults(out).every((r) => r.status === 'COMPLETED')).toBe(true);
   });
 });
+
+describe('jobs in flight across a Ctrl-C', () => {
+  it('are not measured end to end (the gap is not latency), so they are not the slowest rows', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 300 });
+    const input = writeJsonl(dir, 'across.jsonl', 12);
+    const ac = new AbortController();
+    const first = await runBatch(
+      opts(e, input, { concurrency: 4, signal: ac.signal, progressIntervalMs: 10, onProgress: (p) => p.completed >= 2 && p.inFlight >= 2 && ac.abort() }),
+    );
+    expect(first.exitCode).toBe(130);
+    const inFlight = new Map(readResults(first.outDir).filter((r) => r.status === 'IN_QUEUE' || r.status === 'IN_PROGRESS' || r.status === 'SUBMITTED').map((r) => [r.id, r.jobId]));
+    expect(inFlight.size).toBeGreaterThanOrEqual(1);
+    const second = await runBatch(opts(e, input));
+    expect(second.exitCode).toBe(0);
+    const after = readResults(second.outDir);
+    for (const r of after) {
+      if (inFlight.has(r.id as string) && r.jobId === inFlight.get(r.id as string)) expect(r.endToEndMs, String(r.id)).toBeNull();
+      else expect(r.endToEndMs, String(r.id)).toBeGreaterThan(0);
+    }
+    const md = readFileSync(join(second.outDir, 'report.md'), 'utf8');
+    const at = md.indexOf('## Slowest rows');
+    expect(at).toBeGreaterThan(0);
+    const listed = [...md.slice(at).matchAll(/^\| *\d+ *\| *([^ |]+) *\|/gm)].map((m) => m[1]!.replaceAll('\\', ''));
+    expect(listed.length).toBeGreaterThan(0);
+    for (const id of inFlight.keys()) expect(listed).not.toContain(id);
+  });
+});
