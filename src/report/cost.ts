@@ -42,7 +42,7 @@ export function resolvePrice(opts: { gpu?: string; pricePerSecond?: number }): {
     if (typeof p !== 'number' || !Number.isFinite(p) || p < 0) {
       throw new UsageError(`price per second must be a number >= 0, got ${String(p)}`);
     }
-    return { perSecond: p, source: `explicit price per second ($${p}/s)` };
+    return { perSecond: p, source: 'given with --price-per-second' };
   }
   if (opts.gpu !== undefined && opts.gpu.trim() !== '') {
     const cls = findGpuClass(opts.gpu);
@@ -51,7 +51,7 @@ export function resolvePrice(opts: { gpu?: string; pricePerSecond?: number }): {
     }
     return {
       perSecond: cls.perSecond,
-      source: `${PRICE_TABLE.source}, ${PRICE_TABLE.asOf}: ${cls.name} flex $${cls.perSecond}/s`,
+      source: `--gpu ${opts.gpu}: ${cls.name} at RunPod's flex price (docs table, ${PRICE_TABLE.asOf}; check runpod.io/pricing for today's)`,
     };
   }
   return { perSecond: null, source: 'unknown: no GPU class or price per second given' };

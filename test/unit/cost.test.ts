@@ -76,7 +76,7 @@ describe('resolvePrice', () => {
   it('explicit pricePerSecond wins over gpu', () => {
     expect(resolvePrice({ gpu: 'h100', pricePerSecond: 0.001 })).toEqual({
       perSecond: 0.001,
-      source: expect.stringMatching(/explicit/),
+      source: 'given with --price-per-second',
     });
     // even over an unknown gpu
     expect(resolvePrice({ gpu: 'tpu', pricePerSecond: 0 }).perSecond).toBe(0);

@@ -15,6 +15,7 @@ import {
 import { histogramOf } from '../../src/report/render/histogram.js';
 import { sortInPlace } from '../../src/report/percentiles.js';
 import { SECTION_TITLES } from '../../src/report/render/text.js';
+import { retrySeries } from '../../src/report/render/series.js';
 import { computeStats, computeStatsWithLatencies, type OpCounters } from '../../src/report/stats.js';
 import type { StoredRow } from '../../src/store/store.js';
 
@@ -544,5 +545,56 @@ describe('reportRowOf (store adapter)', () => {
     ['completed after a failed attempt: no error', { error: 'old' }, { error: null }],
   ])('%s', (_name, over, want) => {
     expect(reportRowOf(stored(over))).toMatchObject(want);
+  });
+});
+
+describe('failures that a retry recovered', () => {
+  it('are shown apart and neutrally, not as failures of the batch', () => {
+    const rows = [row(1), row(2)];
+    const jobs = [job(1), job(2), job(3, { status: 'FAILED', error: 'EmulatedFault: first attempt' })];
+    const m = buildReportModel(input({ rows, jobs }));
+    const html = renderHtml(m);
+    const section = html.slice(html.indexOf('<section id="failures">'), html.indexOf('</section>', html.indexOf('<section id="failures">')));
+    expect(section).toContain('No failures: no row ended FAILED, TIMED_OUT or CANCELLED.');
+    expect(section).toContain('Recovered by a retry');
+    expect(section).toContain('EmulatedFault');
+    expect(section).not.toContain('Failures by error');
+    expect(section).not.toContain('<svg');
+    const mdText = renderMarkdown(m);
+    expect(mdText).toContain('**Recovered by a retry**');
+    expect(mdText).toContain('No failures');
+  });
+
+  it('next to failures of the batch, the failed ones get the bars and the recovered ones their own table', () => {
+    const rows = [row(1), row(2, { status: 'FAILED', error: 'OOM' })];
+    const jobs = [job(1), job(2, { status: 'FAILED', error: 'OOM' }), job(3, { status: 'FAILED', error: 'flaky' })];
+    const html = renderHtml(buildReportModel(input({ rows, jobs })));
+    const section = html.slice(html.indexOf('<section id="failures">'), html.indexOf('</section>', html.indexOf('<section id="failures">')));
+    expect(section).toContain('Failures by error');
+    const recovered = section.slice(section.indexOf('Recovered by a retry'));
+    expect(recovered).toContain('flaky');
+    expect(recovered).not.toContain('OOM');
+  });
+});
+
+describe('retries over time', () => {
+  it('a short run shows retries as counts per bucket, not as rates per minute blown up from a few seconds', () => {
+    // 12 s of samples, 9 retries within the first 2 s.
+    const samples = Array.from({ length: 12 }, (_, i) => ({ runId: 1, t: T0 + i * 1000, inFlight: 5, submitted: i * 10, completed: i * 10, failed: 0, rateLimited: 0, retries: i >= 1 ? 9 : 0 }));
+    const m = buildReportModel(input({ rows: [row(1)], jobs: [job(1)], samples }));
+    const s = retrySeries(m);
+    expect(s.perMinute).toBe(false);
+    expect(s.unit).toMatch(/^per [\d.]+ s$/);
+    expect(Math.max(...s.retries)).toBe(9);
+    expect(s.retries.reduce((a, b) => a + b, 0)).toBe(9);
+    expect(renderHtml(m)).toContain(`retries ${s.unit}`);
+  });
+
+  it('a long run keeps rates per minute, averaged over about a minute', () => {
+    const samples = Array.from({ length: 3600 }, (_, i) => ({ runId: 1, t: T0 + i * 1000, inFlight: 5, submitted: i, completed: i, failed: 0, rateLimited: 0, retries: Math.floor(i / 10) }));
+    const s = retrySeries(buildReportModel(input({ rows: [row(1)], jobs: [job(1)], samples })));
+    expect(s.perMinute).toBe(true);
+    const mid = s.retries[Math.floor(s.retries.length / 2)]!;
+    expect(mid).toBeCloseTo(6, 0); // one retry per 10 s
   });
 });

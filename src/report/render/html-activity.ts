@@ -2,7 +2,7 @@
 import { escapeHtml as esc, fmtDuration, fmtInt, fmtNum, fmtUsd, orDash } from './format.js';
 import { figure } from './html-elements.js';
 import type { ReportModel } from './model.js';
-import { peak, rates } from './series.js';
+import { peak, rates, retrySeries } from './series.js';
 import { COLORS } from './svg.js';
 import { lineChartSvg } from './svg-line.js';
 import { SECTION_TITLES } from './text.js';
@@ -86,15 +86,16 @@ export function retriesSection(m: ReportModel): string {
           )
           .join('') +
         `</tbody></table>`;
+  const rs = retrySeries(m, r);
   const chart = lineChartSvg(
     'rate-limits',
-    '429 responses and retries per minute',
+    rs.perMinute ? '429 responses and retries per minute' : `429 responses and retries ${rs.unit}`,
     [
       // Retries include the retried 429s: drawn first, so the 429 line stays visible on top.
-      { name: `retries / min${r.smoothing}`, color: COLORS.warn, xs: r.xs, ys: r.retriesPerMin },
-      { name: `429s / min${r.smoothing}`, color: COLORS.failed, xs: r.xs, ys: r.rateLimitedPerMin },
+      { name: `retries ${rs.unit}`, color: COLORS.warn, xs: rs.xs, ys: rs.retries },
+      { name: `429s ${rs.unit}`, color: COLORS.failed, xs: rs.xs, ys: rs.rateLimited },
     ],
-    { elapsedMs: m.timeline.elapsedMs, yLabel: 'per minute', pauses: m.timeline.pauses, empty: 'no data (no progress samples)' },
+    { elapsedMs: m.timeline.elapsedMs, yLabel: rs.perMinute ? 'per minute' : rs.unit, pauses: m.timeline.pauses, empty: 'no data (no progress samples)' },
   );
   return (
     `<section id="retries"><h2>${SECTION_TITLES.retries}</h2>` +

@@ -54,13 +54,29 @@ export function failuresSection(m: ReportModel): string {
     `<p>Jobs (every attempt, retried ones included): <span class="tag">FAILED ${esc(fmtInt(j.failed))}</span><span class="tag">TIMED_OUT ${esc(fmtInt(j.timedOut))}</span>` +
     `<span class="tag">CANCELLED ${esc(fmtInt(j.cancelled))}</span><span class="tag">LOST ${esc(fmtInt(j.lost))}</span><span class="tag">EXPIRED ${esc(fmtInt(j.expired))}</span></p>` +
     `<p class="note">LOST: no result was ever seen for the job (e.g. /status answered 404); EXPIRED: the result was gone after RunPod's 30-minute retention. Their rows were run again.</p>`;
-  if (f.groups.length === 0) {
-    return `<section id="failures"><h2>${SECTION_TITLES.failures}</h2><p>No failures: no row ended FAILED, TIMED_OUT or CANCELLED and no job failed.</p>${jobLine}</section>`;
+  // Errors no row ended with were recovered by a retry: not failures of the batch, shown apart and without alarm.
+  const failing = f.groups.filter((g) => g.rows > 0);
+  const recovered = f.groups.filter((g) => g.rows === 0);
+  const recoveredPart =
+    recovered.length === 0
+      ? ''
+      : `<h3>Recovered by a retry</h3><p class="note">Errors of attempts that were run again and then completed: not failures of the batch (they are billed, though).</p>` +
+        `<table class="recovered"><thead><tr><th>error</th><th class="n">jobs</th></tr></thead><tbody>` +
+        recovered.map((g) => `<tr><td class="msg">${g.type ? `<b>${esc(g.type)}</b>: ` : ''}${esc(g.message)}</td><td class="n">${esc(fmtInt(g.jobs))}</td></tr>`).join('') +
+        `</tbody></table>`;
+  const more = f.distinct > f.groups.length ? ` Showing the ${f.groups.length} largest of ${esc(fmtInt(f.distinct))} groups.` : '';
+  if (failing.length === 0) {
+    return (
+      `<section id="failures"><h2>${SECTION_TITLES.failures}</h2><p>No failures: no row ended FAILED, TIMED_OUT or CANCELLED.${more}</p>` +
+      recoveredPart +
+      jobLine +
+      `</section>`
+    );
   }
   const bars = labelledBarsSvg(
     'failures',
     'Failures by error',
-    f.groups.slice(0, 10).map((g) => ({
+    failing.slice(0, 10).map((g) => ({
       label: g.type ? `${g.type}: ${g.message}` : g.message,
       value: Math.max(g.rows, g.jobs),
       note: `${fmtInt(g.rows)} row${g.rows === 1 ? '' : 's'} · ${fmtInt(g.jobs)} job${g.jobs === 1 ? '' : 's'}`,
@@ -69,14 +85,13 @@ export function failuresSection(m: ReportModel): string {
   );
   return (
     `<section id="failures"><h2>${SECTION_TITLES.failures}</h2>` +
-    `<p>${esc(fmtInt(f.failedRows))} rows did not complete. Errors are grouped by error_type + error_message (RunPod's JSON error strings) or by the plain message.` +
-    (f.distinct > f.groups.length ? ` Showing the ${f.groups.length} largest of ${esc(fmtInt(f.distinct))} groups.` : '') +
-    `</p>` +
+    `<p>${esc(fmtInt(f.failedRows))} rows did not complete. Errors are grouped by error_type + error_message (RunPod's JSON error strings) or by the plain message.${more}</p>` +
     figure('Failures by error', '(bar: the larger of rows and jobs)', bars) +
     `<table><thead><tr><th>error</th><th class="n">rows</th><th class="n">jobs</th><th>final status</th><th>example row ids</th></tr></thead><tbody>` +
-    f.groups.map(failureRow).join('') +
+    failing.map(failureRow).join('') +
     `</tbody></table>` +
     `<p class="note">Rows: rows whose final state carries the error (they are in errors.jsonl). Jobs: attempts that ended with it, including attempts that were retried and later succeeded.</p>` +
+    recoveredPart +
     jobLine +
     `</section>`
   );

@@ -159,14 +159,16 @@ function failures(m: ReportModel): string {
   const f = m.failures;
   const j = f.jobs;
   let o = `## ${SECTION_TITLES.failures}\n\n`;
-  if (f.groups.length === 0) {
-    o += 'No failures: no row ended FAILED, TIMED_OUT or CANCELLED and no job failed.\n\n';
+  const failing = f.groups.filter((g) => g.rows > 0);
+  const recovered = f.groups.filter((g) => g.rows === 0);
+  if (failing.length === 0) {
+    o += 'No failures: no row ended FAILED, TIMED_OUT or CANCELLED.\n\n';
   } else {
     o += `${fmtInt(f.failedRows)} rows did not complete. Grouped by error_type + error_message (or the plain message)`;
-    o += f.distinct > f.groups.length ? `; the ${f.groups.length} largest of ${fmtInt(f.distinct)} groups:\n\n` : ':\n\n';
+    o += f.distinct > f.groups.length ? `; the largest of ${fmtInt(f.distinct)} groups:\n\n` : ':\n\n';
     o += table(
       ['error', 'rows', 'jobs', 'final status', 'example row ids'],
-      f.groups.map((g) => [
+      failing.map((g) => [
         (g.type ? `**${md(g.type)}**: ` : '') + md(g.message),
         fmtInt(g.rows),
         fmtInt(g.jobs),
@@ -176,6 +178,15 @@ function failures(m: ReportModel): string {
       [false, true, true, false, false],
     );
     o += '\nRows: rows whose final state carries the error (see errors.jsonl). Jobs: attempts that ended with it, retried ones included.\n\n';
+  }
+  if (recovered.length > 0) {
+    o += '**Recovered by a retry** — errors of attempts that were run again and then completed (not failures of the batch; billed, though):\n\n';
+    o += table(
+      ['error', 'jobs'],
+      recovered.map((g) => [(g.type ? `**${md(g.type)}**: ` : '') + md(g.message), fmtInt(g.jobs)]),
+      [false, true],
+    );
+    o += '\n';
   }
   o += `Jobs (every attempt): FAILED ${fmtInt(j.failed)}, TIMED_OUT ${fmtInt(j.timedOut)}, CANCELLED ${fmtInt(j.cancelled)}, `;
   o += `LOST ${fmtInt(j.lost)} (no result ever seen), EXPIRED ${fmtInt(j.expired)} (result gone after RunPod's 30-minute retention). `;

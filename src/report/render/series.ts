@@ -51,6 +51,19 @@ export function rates(m: ReportModel): RateSeries {
   };
 }
 
+/**
+ * 429s and retries over time. They come in bursts of a few: as a rate per minute over buckets of a few seconds, 9
+ * retries read as 270/min. Over a run long enough for minute averages they are rates per minute (as `rates`);
+ * otherwise they are counts per bucket, labelled with the bucket's length.
+ */
+export function retrySeries(m: ReportModel, r: RateSeries = rates(m)): { xs: number[]; retries: number[]; rateLimited: number[]; unit: string; perMinute: boolean } {
+  const w = m.activity.bucketMs;
+  if (r.window * w >= 45_000) return { xs: r.xs, retries: r.retriesPerMin, rateLimited: r.rateLimitedPerMin, unit: `/ min${r.smoothing}`, perMinute: true };
+  const pts = m.activity.points;
+  const secs = round1(w / 1000);
+  return { xs: r.xs, retries: pts.map((p) => p.retries), rateLimited: pts.map((p) => p.rateLimited), unit: `per ${secs} s`, perMinute: false };
+}
+
 /** A period length for tables: the smallest "round" duration giving at most `count` periods. */
 const ROUND_MS = [1, 2, 5, 10, 15, 30].map((s) => s * 1000)
   .concat([1, 2, 5, 10, 15, 30].map((m) => m * 60_000))
