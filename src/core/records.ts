@@ -62,6 +62,8 @@ export interface StoredJob {
   delayTime: number | null;
   executionTime: number | null;
   error: string | null;
+  /** RunPod's workerId; null when not reported (or a state of schema 2). */
+  workerId: string | null;
 }
 
 /** A progress sample, taken about every second of a run: what the report's time charts are drawn from. */
@@ -87,6 +89,8 @@ export interface Terminal {
   e2eMs: number | null;
   delayTime: number | null;
   executionTime: number | null;
+  /** RunPod's workerId of the job, when /status gave one. */
+  workerId?: string | null;
   /** JSON text of the output, when COMPLETED with one. */
   output: string | null;
   error: string | null;
@@ -101,6 +105,7 @@ export interface RequeueDetail {
   code?: string | null;
   delayTime?: number | null;
   executionTime?: number | null;
+  workerId?: string | null;
 }
 
 /** Requests of one operation (run, status, status-sync, cancel, …) and how they went. */

@@ -183,13 +183,14 @@ export class Scheduler {
     const at = this.clock.now();
     const delayTime = typeof s.delayTime === 'number' ? s.delayTime : null;
     const executionTime = typeof s.executionTime === 'number' ? s.executionTime : null;
+    const workerId = typeof s.workerId === 'string' && s.workerId !== '' ? s.workerId : null;
     const error = s.error === undefined || s.error === null ? null : typeof s.error === 'string' ? s.error : JSON.stringify(s.error);
     this.bills.bill(executionTime);
     const sick = this.health.job(s.status, error);
     if (sick) this.stop({ kind: 'gave-up', reason: sick, cause: 'worker' });
     if ((s.status === 'FAILED' || s.status === 'TIMED_OUT') && l.row.failures < this.retries) {
       l.row.failures++;
-      this.store.requeue(l.row.key, l.jobId, 'failed', at, { status: s.status, error, delayTime, executionTime });
+      this.store.requeue(l.row.key, l.jobId, 'failed', at, { status: s.status, error, delayTime, executionTime, workerId });
       this.requeue(l.row);
     } else {
       this.store.markTerminal({
@@ -200,6 +201,7 @@ export class Scheduler {
         e2eMs: l.resumed ? null : at - l.submittedAt,
         delayTime,
         executionTime,
+        workerId,
         output: s.output === undefined ? null : JSON.stringify(s.output),
         error: s.status === 'COMPLETED' ? null : (error ?? s.status),
       });

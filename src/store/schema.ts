@@ -90,8 +90,12 @@ CREATE TABLE submits (
 );
 `;
 
-/** V3: why each run stopped (core/records.ts RunStop as JSON), so the next step named after it is the right one. */
-const V3 = `ALTER TABLE runs ADD COLUMN outcome TEXT;`;
+/**
+ * V3: why each run stopped (core/records.ts RunStop as JSON), so the next step named after it is the right one; and
+ * the worker each job ran on (RunPod's workerId), from which the report tells cold starts from queue wait.
+ */
+const V3_RUNS = `ALTER TABLE runs ADD COLUMN outcome TEXT;`;
+const V3_JOBS = `ALTER TABLE jobs ADD COLUMN worker_id TEXT;`;
 
 /** Creates or checks the schema (PRAGMA user_version); refuses files that are not ours or from a newer version. */
 export function migrate(db: Database.Database, path: string, readonly = false): void {
@@ -103,7 +107,8 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
     db.transaction(() => {
       db.exec(V1);
       db.exec(V2);
-      db.exec(V3);
+      db.exec(V3_RUNS);
+      db.exec(V3_JOBS);
       db.prepare(`INSERT INTO meta (key, value) VALUES ('app', ?)`).run(JSON.stringify(APP_ID));
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -123,7 +128,8 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
     if (readonly) return;
     db.transaction(() => {
       if (version < 2) db.exec(V2);
-      if (!hasRunOutcomes(db)) db.exec(V3);
+      if (!hasRunOutcomes(db)) db.exec(V3_RUNS);
+      if (!hasJobWorkers(db)) db.exec(V3_JOBS);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -132,6 +138,11 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
 /** The state's runs keep their outcome (schema 3 or later). */
 export function hasRunOutcomes(db: Database.Database): boolean {
   return (db.pragma('table_info(runs)') as { name: string }[]).some((c) => c.name === 'outcome');
+}
+
+/** The state's jobs keep their worker id (schema 3 or later). */
+export function hasJobWorkers(db: Database.Database): boolean {
+  return (db.pragma('table_info(jobs)') as { name: string }[]).some((c) => c.name === 'worker_id');
 }
 
 /** The state has the job-id log (schema 2 or later). */

@@ -52,7 +52,7 @@ export interface Statements {
  * Every statement of the store, prepared once when the state is opened. The SQL of a batch lives here and in
  * schema.ts, nowhere else.
  */
-export function prepareStatements(db: Database.Database, logged: boolean, outcomes: boolean): Statements {
+export function prepareStatements(db: Database.Database, logged: boolean, outcomes: boolean, workers: boolean): Statements {
   return {
     // The job-id log (schema 2): absent from an older state opened read-only.
     logSubmit: logged
@@ -107,7 +107,7 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
     ),
     terminalJob: db.prepare(
       `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime,
-         error = @error WHERE job_id = @jobId`,
+         error = @error${workers ? ', worker_id = @workerId' : ''} WHERE job_id = @jobId`,
     ),
     requeue: db.prepare(
       `UPDATE rows SET state = 'PENDING', job_id = NULL, job_status = NULL, lost = lost + @lost, expired = expired + @expired,
@@ -117,7 +117,8 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
     ),
     jobStatus: db.prepare(
       `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = COALESCE(@delayTime, delay_time),
-         execution_time = COALESCE(@executionTime, execution_time), error = @error WHERE job_id = @jobId`,
+         execution_time = COALESCE(@executionTime, execution_time), error = @error${workers ? ', worker_id = COALESCE(@workerId, worker_id)' : ''}
+       WHERE job_id = @jobId`,
     ),
     rowFailed: db.prepare(
       `UPDATE rows SET state = @status, job_id = NULL, job_status = NULL, error = @error, error_code = @code,
@@ -140,7 +141,7 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
     jobOutcomes: db.prepare(`SELECT status, delay_time AS delayTime, execution_time AS executionTime FROM jobs`),
     jobTimeline: db.prepare(
       `SELECT status, submitted_at AS submittedAt, finished_at AS finishedAt, delay_time AS delayTime,
-         execution_time AS executionTime, error FROM jobs`,
+         execution_time AS executionTime, error, ${workers ? 'worker_id' : 'NULL'} AS workerId FROM jobs`,
     ),
     // Read as arrays, in the column order summaryRowsOf reads.
     summaryRows: db

@@ -18,7 +18,7 @@ import type {
 } from '../core/records.js';
 import { storedRows, summaryRowsOf } from './decoders.js';
 import type { BatchMeta, MetaKey } from './meta.js';
-import { hasRunOutcomes, hasSubmitLog, migrate } from './schema.js';
+import { hasJobWorkers, hasRunOutcomes, hasSubmitLog, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { SubmitLog } from './submit-log.js';
 
@@ -57,7 +57,7 @@ export class Store {
     this.db = db;
     this.logged = hasSubmitLog(db);
     db.function('billed_seconds', { deterministic: true }, (ms) => (typeof ms === 'number' ? billedSeconds(ms) : 0));
-    this.st = prepareStatements(db, this.logged, hasRunOutcomes(db));
+    this.st = prepareStatements(db, this.logged, hasRunOutcomes(db), hasJobWorkers(db));
     this.log = new SubmitLog(db, this.st);
   }
 
@@ -177,7 +177,7 @@ export class Store {
    * is already committed.
    */
   markTerminal(t: Terminal): void {
-    this.log.terminal(t);
+    this.log.terminal(t.workerId === undefined ? { ...t, workerId: null } : t);
   }
 
   /**
@@ -207,6 +207,7 @@ export class Store {
       code: detail.code ?? null,
       delayTime: detail.delayTime ?? null,
       executionTime: detail.executionTime ?? null,
+      workerId: detail.workerId ?? null,
       status: detail.status,
       finishedAt: at,
     };

@@ -348,3 +348,24 @@ describe('jobs in flight across a Ctrl-C', () => {
     for (const id of inFlight.keys()) expect(listed).not.toContain(id);
   });
 });
+
+describe('cold starts in the report', () => {
+  it('every worker’s cold start is counted, though the queue wait dwarfs it', async () => {
+    const e = await startEmulator({ workers: 4, executionMs: 60, coldStartMs: 800 });
+    const input = writeJsonl(dir, 'cold.jsonl', 80);
+    const r = await runBatch(opts(e, input, { concurrency: 40 }));
+    expect(r.exitCode).toBe(0);
+    const md = readFileSync(join(r.outDir, 'report.md'), 'utf8');
+    expect(md.slice(md.indexOf('## Cold starts'), md.indexOf('## Cold starts') + 600)).toMatch(/4 of 4 workers had a cold start/);
+    const estimate = Number(/Estimated billed cold-start time: ([\d.]+) s \(each as long/.exec(md)![1]);
+    expect(estimate).toBeGreaterThanOrEqual(4 * 0.7); // ≈ 4 × 0.8 s
+    const store = Store.open(r.outDir, { readonly: true });
+    try {
+      const workers = new Set([...store.jobTimeline()].map((j) => j.workerId));
+      expect(workers.size).toBe(4);
+      expect([...workers].every((w) => typeof w === 'string')).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+});

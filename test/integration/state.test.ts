@@ -160,6 +160,7 @@ describe('the job-id log', () => {
     withStateDb(o.out!, (db) => {
       db.exec('DROP TABLE submits');
       db.exec('ALTER TABLE runs DROP COLUMN outcome');
+      db.exec('ALTER TABLE jobs DROP COLUMN worker_id');
       db.pragma('user_version = 1');
     });
     const ro = Store.open(o.out!, { readonly: true });
@@ -181,15 +182,21 @@ describe('the job-id log', () => {
     expect((await runBatch(o)).exitCode).toBe(0);
     withStateDb(o.out!, (db) => {
       db.exec('ALTER TABLE runs DROP COLUMN outcome');
+      db.exec('ALTER TABLE jobs DROP COLUMN worker_id');
       db.exec('UPDATE runs SET exit_code = 130');
       db.pragma('user_version = 2');
     });
     const ro = Store.open(o.out!, { readonly: true });
     expect(ro.lastStop()).toEqual({ kind: 'interrupted' });
+    const timeline = [...ro.jobTimeline()];
+    expect(timeline).toHaveLength(6);
+    expect(timeline.every((j) => j.workerId === null)).toBe(true);
     ro.close();
     expect((await runBatch(o)).exitCode).toBe(0);
     const rw = Store.open(o.out!, { readonly: true });
     expect(rw.lastStop()).toEqual({ kind: 'done' });
+    // The emulator gives workerIds: jobs of the upgraded state keep them (those of before stay null).
+    expect([...rw.jobTimeline()].some((j) => typeof j.workerId === 'string')).toBe(false);
     rw.close();
     withStateDb(o.out!, (db) => expect(db.pragma('user_version', { simple: true })).toBe(3), true);
   });

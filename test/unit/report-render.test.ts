@@ -598,3 +598,38 @@ describe('retries over time', () => {
     expect(mid).toBeCloseTo(6, 0); // one retry per 10 s
   });
 });
+
+describe('cold starts from each worker’s first job', () => {
+  it('a queue-inflated median no longer hides them: each worker’s first job', () => {
+    const jobs: ReportJob[] = [];
+    // 4 workers, each cold for 1.5 s on its first job; 40 more jobs wait 2.5 s in the queue; one found a warm worker at once.
+    for (let w = 0; w < 4; w++) jobs.push(job(w, { workerId: `w${w}`, submittedAt: T0, delayTime: 1500 + w * 10 }));
+    for (let i = 0; i < 40; i++) jobs.push(job(10 + i, { workerId: `w${i % 4}`, submittedAt: T0 + 100, delayTime: 2500 }));
+    jobs.push(job(99, { workerId: 'w0', submittedAt: T0 + 20_000, delayTime: 30 }));
+    const m = buildReportModel(input({ rows: [row(1)], jobs }));
+    const c = m.coldStarts;
+    expect(c.method).toBe('first-job');
+    expect(c.workers).toBe(4);
+    expect(c.count).toBe(4);
+    expect(c.shortestColdMs).toBe(1500);
+    expect(c.estimatedBilledSeconds).toBe(6); // 4 × 1.5 s
+    expect(c.upperBoundSeconds).toBe(6.1); // 1.5 + 1.51 + 1.52 + 1.53
+
+    expect(renderMarkdown(m)).toMatch(/4 of 4 workers had a cold start/);
+    // The threshold guide is not drawn in this mode (it sat beyond the axis before).
+    expect(renderHtml(m)).not.toContain('data-label="cold start &gt;"');
+  });
+
+  it('a warm (active) worker’s first job is not a cold start', () => {
+    const jobs = [job(1, { workerId: 'a', delayTime: 40 }), job(2, { workerId: 'a', delayTime: 30 }), job(3, { workerId: 'b', delayTime: 2000 })];
+    const c = buildReportModel(input({ rows: [row(1)], jobs })).coldStarts;
+    expect(c.count).toBe(1);
+    expect(c.estimatedBilledSeconds).toBe(2);
+  });
+
+  it('without workerIds: the delayTime threshold, as before', () => {
+    const c = buildReportModel(input({ rows: [row(1)], jobs: [job(1, { delayTime: 100 }), job(2, { delayTime: 9000 })] })).coldStarts;
+    expect(c.method).toBe('threshold');
+    expect(c.count).toBe(1);
+  });
+});

@@ -1,6 +1,10 @@
 /**
- * Cold starts, estimated from the delayTime of every job (RunPod does not report them apart): a job whose delayTime is
- * above a threshold counts as one, and its delayTime beyond the median as billed cold-start time.
+ * Cold starts, estimated from the jobs (RunPod does not report them apart, only inside delayTime, mixed with queue
+ * wait). With RunPod's workerId on the jobs, a worker's cold start shows in its first job: a first job that waited
+ * WARM_FIRST_JOB_MS or more found its worker cold. Each such cold start is taken to last as long as the shortest of those
+ * waits (the worker that started with no queue ahead of its job); the whole waits are the upper bound (they also hold
+ * the queue wait before a worker was started, e.g. while an autoscaler waited to add it). Without workerIds, a job whose delayTime is above a threshold counts as one, and its delayTime
+ * beyond the median as billed cold-start time — which a long queue wait inflates.
  */
 import { isNum, round1, round6 } from '../../core/numbers.js';
 import { LatencyCollector, percentileOf } from '../percentiles.js';
@@ -9,13 +13,27 @@ import type { ReportJob, ReportModel } from './model-types.js';
 /** Default cold start threshold: max(COLD_MIN_MS, COLD_MEDIAN_FACTOR × median delayTime). */
 export const COLD_MIN_MS = 2000;
 export const COLD_MEDIAN_FACTOR = 3;
+/** A worker's first job that waited less than this found it warm (an active worker, or FlashBoot at its best). */
+export const WARM_FIRST_JOB_MS = 500;
+/** Workers followed one by one; past this many, the rest are left out of the first-job estimate (memory bound). */
+export const MAX_WORKERS = 100_000;
 
-/** Accumulates the jobs' delayTimes; `result` estimates the cold starts among them. */
+/** Accumulates the jobs' delayTimes (and each worker's first job); `result` estimates the cold starts among them. */
 export class ColdStarts {
   private readonly delays = new LatencyCollector();
+  /** workerId → the delayTime of its first job (by start: submittedAt + delayTime) and that start. */
+  private readonly first = new Map<string, { start: number; delay: number }>();
+  /** Jobs with a workerId. */
+  private withWorker = 0;
 
   add(j: ReportJob): void {
-    if (isNum(j.delayTime)) this.delays.push(j.delayTime);
+    if (!isNum(j.delayTime)) return;
+    this.delays.push(j.delayTime);
+    if (typeof j.workerId !== 'string' || j.workerId === '' || !isNum(j.submittedAt)) return;
+    this.withWorker++;
+    const start = j.submittedAt + j.delayTime;
+    const f = this.first.get(j.workerId);
+    if (f ? start < f.start : this.first.size < MAX_WORKERS) this.first.set(j.workerId, { start, delay: j.delayTime });
   }
 
   /** `thresholdMs`: the threshold given, if any (else the default above); call once, when every job was added. */
@@ -24,26 +42,41 @@ export class ColdStarts {
     const medianDelay = jd.count > 0 ? percentileOf(jd, 50) : null;
     const thresholdGiven = isNum(thresholdMs);
     const threshold = thresholdGiven ? thresholdMs! : Math.max(COLD_MIN_MS, COLD_MEDIAN_FACTOR * (medianDelay ?? 0));
+    const byWorker = !thresholdGiven && this.first.size > 0 && this.withWorker === jd.count;
     let coldCount = 0;
-    let coldExcess = 0;
+    let coldEstimate = 0;
     let coldTotal = 0;
-    jd.forEach((v, times) => {
-      if (v <= threshold) return;
-      coldCount += times;
-      coldTotal += v * times;
-      coldExcess += (v - (medianDelay ?? 0)) * times;
-    });
-    const coldEstimated = round1(coldExcess / 1000);
+    let shortest: number | null = null;
+    if (byWorker) {
+      for (const { delay } of this.first.values()) {
+        if (delay < WARM_FIRST_JOB_MS) continue;
+        coldCount++;
+        coldTotal += delay;
+        shortest = shortest === null ? delay : Math.min(shortest, delay);
+      }
+      coldEstimate = coldCount * (shortest ?? 0);
+    } else {
+      jd.forEach((v, times) => {
+        if (v <= threshold) return;
+        coldCount += times;
+        coldTotal += v * times;
+        coldEstimate += (v - (medianDelay ?? 0)) * times;
+      });
+    }
+    const estimated = round1(coldEstimate / 1000);
     return {
+      method: byWorker ? 'first-job' : 'threshold',
+      workers: byWorker ? this.first.size : null,
+      shortestColdMs: shortest,
       thresholdMs: threshold,
       thresholdGiven,
       jobsWithDelay: jd.count,
       count: coldCount,
       share: jd.count > 0 ? coldCount / jd.count : 0,
       medianDelayMs: medianDelay,
-      estimatedBilledSeconds: coldEstimated,
+      estimatedBilledSeconds: estimated,
       upperBoundSeconds: round1(coldTotal / 1000),
-      estimatedCostUsd: price === null ? null : round6(coldEstimated * price),
+      estimatedCostUsd: price === null ? null : round6(estimated * price),
     };
   }
 }

@@ -1,4 +1,5 @@
 /** report.html's sections on the rows' and jobs' latencies: the histograms, the cold starts, the slowest rows. */
+import { WARM_FIRST_JOB_MS } from './cold-starts.js';
 import { escapeHtml as esc, fmtDuration, fmtInt, fmtNum, fmtPct, fmtUsd, orDash } from './format.js';
 import { card, figure } from './html-elements.js';
 import type { Histogram, ReportModel } from './model.js';
@@ -32,7 +33,7 @@ function latencyTable(m: ReportModel): string {
 export function latencySection(m: ReportModel): string {
   const cold = m.coldStarts;
   const thresholdMarker =
-    m.latency.delay && cold.jobsWithDelay > 0
+    m.latency.delay && cold.jobsWithDelay > 0 && cold.method === 'threshold'
       ? [{ pct: false, label: 'cold start >', value: cold.thresholdMs, color: COLORS.cost }]
       : [];
   return (
@@ -53,23 +54,28 @@ export function latencySection(m: ReportModel): string {
 
 export function coldStartsSection(m: ReportModel): string {
   const c = m.coldStarts;
+  const byWorker = c.method === 'first-job';
   const cards = [
-    card('Cold starts', fmtInt(c.count), `of ${fmtInt(c.jobsWithDelay)} jobs with a delayTime`, 'est'),
-    card('Share', c.jobsWithDelay > 0 ? fmtPct(c.count, c.jobsWithDelay) : '–', `delayTime > ${fmtDuration(c.thresholdMs)}`, 'est'),
+    byWorker
+      ? card('Cold starts', fmtInt(c.count), `of ${fmtInt(c.workers ?? 0)} workers seen`, 'est')
+      : card('Cold starts', fmtInt(c.count), `of ${fmtInt(c.jobsWithDelay)} jobs with a delayTime`, 'est'),
+    byWorker
+      ? card('Per cold start', c.count > 0 ? fmtDuration((c.estimatedBilledSeconds * 1000) / c.count) : '–', 'mean, estimated', 'est')
+      : card('Share', c.jobsWithDelay > 0 ? fmtPct(c.count, c.jobsWithDelay) : '–', `delayTime > ${fmtDuration(c.thresholdMs)}`, 'est'),
     card('Billed cold-start time', `${fmtNum(c.estimatedBilledSeconds)} s`, `at most ${fmtNum(c.upperBoundSeconds)} s`, 'est'),
     card('Cold-start cost', c.estimatedCostUsd === null ? 'unknown' : fmtUsd(c.estimatedCostUsd), c.estimatedCostUsd === null ? 'no price given' : 'not in the billed seconds above', 'est'),
   ];
-  return (
-    `<section id="cold-starts"><h2>${SECTION_TITLES.coldStarts}</h2>` +
-    `<div class="cards">${cards.join('')}</div>` +
-    `<p>A job counts as a cold start when its delayTime is above ${esc(fmtDuration(c.thresholdMs))}` +
-    (c.thresholdGiven ? '' : ` (the default: the larger of 2 s and 3 × the median delayTime, ${esc(orDash(c.medianDelayMs, fmtDuration))})`) +
-    `. Its billed cold-start time is estimated as delayTime minus the median delayTime.</p>` +
-    `<p class="note est">These figures are estimates. RunPod bills the cold start (container start, model load), but reports it only inside delayTime, mixed with queue wait, which is not billed: a long delay while all workers were busy looks like a cold start here. The upper bound counts the whole delayTime.</p>` +
-    `</section>`
-  );
+  const how = byWorker
+    ? `<p>A worker's cold start shows in the delayTime of its first job (RunPod's workerId says which worker ran a job): a first job that waited ` +
+      `${esc(fmtDuration(WARM_FIRST_JOB_MS))} or more found its worker cold. Each cold start is taken to last as long as the shortest of those waits ` +
+      `(${esc(orDash(c.shortestColdMs, fmtDuration))}: the worker that started with no queue ahead of its job).</p>` +
+      `<p class="note est">An estimate. RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started (e.g. while an autoscaler waited to add it). A worker that stopped after its idle timeout and started again is counted once.</p>`
+    : `<p>A job counts as a cold start when its delayTime is above ${esc(fmtDuration(c.thresholdMs))}` +
+      (c.thresholdGiven ? '' : ` (the default: the larger of 2 s and 3 × the median delayTime, ${esc(orDash(c.medianDelayMs, fmtDuration))})`) +
+      `. Its billed cold-start time is estimated as delayTime minus the median delayTime.</p>` +
+      `<p class="note est">These figures are estimates (the server gave no workerIds to tell workers apart). RunPod bills the cold start (container start, model load), but reports it only inside delayTime, mixed with queue wait, which is not billed: a long delay while all workers were busy looks like a cold start here. The upper bound counts the whole delayTime.</p>`;
+  return `<section id="cold-starts"><h2>${SECTION_TITLES.coldStarts}</h2><div class="cards">${cards.join('')}</div>${how}</section>`;
 }
-
 export function slowestSection(m: ReportModel): string {
   if (m.slowest.length === 0) return `<section id="slowest"><h2>${SECTION_TITLES.slowest}</h2><p>No row has an end-to-end time yet.</p></section>`;
   const d = (v: number | null): string => orDash(v, fmtDuration);

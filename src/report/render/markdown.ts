@@ -2,6 +2,7 @@
  * report.md: the same sections as report.html, as tables and short text (readable in a terminal, on GitHub, in a
  * chat). Strings from data are escaped: no raw HTML, no table breaks.
  */
+import { WARM_FIRST_JOB_MS } from './cold-starts.js';
 import { escapeMd as md, fmtClock, fmtDuration, fmtInt, fmtNum, fmtPct, fmtUsd, orDash } from './format.js';
 import type { Histogram, ReportModel } from './model.js';
 import { peak, periods, rates } from './series.js';
@@ -198,11 +199,17 @@ function coldStarts(m: ReportModel): string {
   const c = m.coldStarts;
   let o = `## ${SECTION_TITLES.coldStarts}\n\n`;
   if (c.jobsWithDelay === 0) return o + 'no data (no job has a delayTime).\n\n';
+  const cost = c.estimatedCostUsd === null ? '.\n\n' : `; about ${fmtUsd(c.estimatedCostUsd)}, not included in the billed seconds above.\n\n`;
+  if (c.method === 'first-job') {
+    o += `${fmtInt(c.count)} of ${fmtInt(c.workers ?? 0)} workers had a cold start: their first job waited ${fmtDuration(WARM_FIRST_JOB_MS)} or more.`;
+    o += ` Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (each as long as the shortest of those waits, ${orDash(c.shortestColdMs, fmtDuration)}), at most ${fmtNum(c.upperBoundSeconds)} s${cost}`;
+    o += "An estimate: RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started.\n\n";
+    return o;
+  }
   o += `${fmtInt(c.count)} of ${fmtInt(c.jobsWithDelay)} jobs (${fmtPct(c.count, c.jobsWithDelay)}) waited more than ${fmtDuration(c.thresholdMs)} for a worker`;
   o += c.thresholdGiven ? '' : ` (default threshold: the larger of 2 s and 3 × the median delayTime, ${orDash(c.medianDelayMs, fmtDuration)})`;
-  o += ` and count as cold starts. Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (delayTime minus the median), at most ${fmtNum(c.upperBoundSeconds)} s`;
-  o += c.estimatedCostUsd === null ? '.\n\n' : `; about ${fmtUsd(c.estimatedCostUsd)}, not included in the billed seconds above.\n\n`;
-  o += 'This is an estimate: RunPod bills the cold start but reports it only inside delayTime, mixed with queue wait (not billed), so a long wait while all workers were busy looks like a cold start here.\n\n';
+  o += ` and count as cold starts. Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (delayTime minus the median), at most ${fmtNum(c.upperBoundSeconds)} s${cost}`;
+  o += 'This is an estimate (the server gave no workerIds): RunPod bills the cold start but reports it only inside delayTime, mixed with queue wait (not billed), so a long wait while all workers were busy looks like a cold start here.\n\n';
   return o;
 }
 

@@ -21,6 +21,8 @@ export interface ReportJob {
   delayTime: number | null;
   executionTime: number | null;
   error: string | null;
+  /** RunPod's workerId, when known: a worker's first job is where its cold start shows. */
+  workerId?: string | null;
 }
 
 /** Every input row, in input order: its final state. */
@@ -189,6 +191,16 @@ export interface ReportModel {
     jobs: { failed: number; timedOut: number; cancelled: number; lost: number; expired: number };
   };
   coldStarts: {
+    /**
+     * `first-job`: jobs carry RunPod's workerId; each worker's first job is where its cold start shows: each cold start
+     * is estimated as the shortest such wait, the whole waits are the upper bound. `threshold`: no workerIds (the local test server, an older
+     * state); a job waiting longer than thresholdMs counts as a cold start.
+     */
+    method: 'first-job' | 'threshold';
+    /** Workers seen (first-job), else null. */
+    workers: number | null;
+    /** The shortest wait of a cold worker's first job: the estimate of one cold start (first-job), else null. */
+    shortestColdMs: number | null;
     thresholdMs: number;
     thresholdGiven: boolean;
     /** Jobs that have a delayTime. */

@@ -38,7 +38,8 @@ export function histogramSvg(name: string, title: string, h: Histogram | null, o
     { pct: true, label: 'p50', value: h.p50, color: COLORS.pct[0] },
     { pct: true, label: 'p90', value: h.p90, color: COLORS.pct[1] },
     { pct: true, label: 'p99', value: h.p99, color: COLORS.pct[2] },
-    ...(opts.extra ?? []),
+    // A guide outside the axis would sit on its edge and say a wrong value there: left out.
+    ...(opts.extra ?? []).filter((m) => m.value >= E[0]! && m.value <= E[E.length - 1]!),
   ];
   // Row r is drawn above row r+1; a marker's line runs from its label down through the rows below it. A label goes
   // in the first row where it overlaps no label, crosses no line from the rows above, and its own line crosses no
