@@ -31,10 +31,9 @@ export function throughputSection(m: ReportModel): string {
     [{ name: 'jobs in flight (mean)', color: COLORS.inflight, xs: r.xs, ys: r.inFlight, area: true }],
     { elapsedMs: E, yLabel: 'jobs in flight', pauses: m.timeline.pauses, empty: 'no data (no progress samples)' },
   );
-  const total = m.activity.points.reduce((a, p) => a + p.completed, 0);
   const text =
     m.activity.points.length > 0
-      ? `<p class="note">Peak ${esc(fmtNum(peak(r.completedPerMin)))} completed/min${esc(r.smoothing)}; mean ${esc(fmtNum(E > 0 ? (total * 60_000) / E : 0))}/min over ${esc(fmtDuration(E))} of running time. Peak ${esc(fmtNum(peak(m.activity.points.map((p) => p.inFlightMax))))} jobs in flight. From progress samples (about one a second), in ${esc(fmtDuration(m.activity.bucketMs))} buckets.</p>`
+      ? `<p class="note">Peak ${esc(fmtNum(peak(r.completedPerMin)))} completed/min${esc(r.smoothing)}; overall ${esc(fmtNum(m.summary.throughputPerMinute))}/min (the summary's throughput: completed rows per minute of wall time). Peak ${esc(fmtNum(peak(m.activity.points.map((p) => p.inFlightMax))))} jobs in flight. From progress samples (about one a second), in ${esc(fmtDuration(m.activity.bucketMs))} buckets.</p>`
       : '';
   return (
     `<section id="throughput"><h2>${SECTION_TITLES.throughput}</h2>` +

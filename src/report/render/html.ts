@@ -22,7 +22,7 @@ section { background: #fff; border: 1px solid #e1e4e8; border-radius: 8px; paddi
 h2 { font-size: 17px; margin: 0 0 10px; }
 h3 { font-size: 14px; margin: 12px 0 4px; color: #3a3f47; }
 p { margin: 6px 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; margin: 4px 0 14px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 10px; margin: 4px 0 14px; }
 .card { border: 1px solid #e6e8eb; border-radius: 6px; padding: 8px 12px; background: #fbfcfd; }
 .card .k { font-size: 12px; color: #5f6670; }
 .card .v { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; }
@@ -38,6 +38,9 @@ ul.advice { margin: 6px 0 0 0; padding-left: 20px; color: #3a3f47; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 8px 24px; }
 figure { margin: 6px 0; }
 figure svg { width: 100%; height: auto; max-width: 760px; display: block; }
+figure svg.wide { max-width: none; height: 24px; border-radius: 3px; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin-top: 8px; font-size: 12px; }
+.legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 figcaption { font-size: 13px; font-weight: 600; margin-bottom: 2px; }
 figcaption .sub { font-weight: 400; color: #5f6670; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }

@@ -108,8 +108,7 @@ function throughput(m: ReportModel): string {
   if (m.activity.points.length === 0) return o + 'no data (no progress samples).\n\n';
   const r = rates(m);
   const E = m.timeline.elapsedMs;
-  const total = m.activity.points.reduce((a, p) => a + p.completed, 0);
-  o += `Peak ${fmtNum(peak(r.completedPerMin))} completed/min${r.smoothing}, mean ${fmtNum(E > 0 ? (total * 60_000) / E : 0)}/min over ${fmtDuration(E)} of running time; `;
+  o += `Peak ${fmtNum(peak(r.completedPerMin))} completed/min${r.smoothing}, overall ${fmtNum(m.summary.throughputPerMinute)}/min (the summary's throughput) over ${fmtDuration(E)} of running time; `;
   o += `peak ${fmtNum(peak(m.activity.points.map((p) => p.inFlightMax)))} jobs in flight.\n\n`;
   o += pauses(m);
   const ps = periods(m);

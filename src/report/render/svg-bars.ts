@@ -2,40 +2,25 @@
 import { escapeHtml as esc, fmtInt, truncate } from './format.js';
 import { type Box, COLORS, n1, noDataSvg, openSvg, statusColor, textW } from './svg.js';
 
-/** One stacked horizontal bar of row statuses, with a legend below. */
+/**
+ * The rows by final status: one bar across the whole width (its segments sized in %, so it spans any page width at a
+ * fixed height), and an HTML legend below it that wraps like text.
+ */
 export function statusBarSvg(name: string, title: string, items: readonly { status: string; count: number }[]): string {
   const total = items.reduce((a, i) => a + i.count, 0);
   if (total === 0) return noDataSvg(name, title, 'no rows', 640, 44);
-  const W = 640;
-  // Legend layout first: its rows set the height.
-  const legend: { it: { status: string; count: number }; label: string; lx: number; ly: number }[] = [];
-  let lx = 0;
-  let ly = 50;
-  for (const it of items) {
-    if (it.count === 0) continue;
-    const label = `${it.status} ${fmtInt(it.count)} (${((it.count / total) * 100).toFixed(it.count === total ? 0 : 1)}%)`;
-    const tw = textW(label, 12) + 28;
-    if (lx > 0 && lx + tw > W) {
-      lx = 0;
-      ly += 18;
-    }
-    legend.push({ it, label, lx, ly });
-    lx += tw;
-  }
-  const b: Box = { w: W, h: ly + 12, left: 0, right: 0, top: 8, bottom: 0 };
-  let s = openSvg(name, title, b);
+  let s = `<svg data-chart="${esc(name)}" class="wide" width="100%" height="24" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg">`;
   let x = 0;
+  let legend = '';
   for (const it of items) {
     if (it.count === 0) continue;
-    const w = Math.max(2, (it.count / total) * W);
-    s += `<rect class="bar" x="${n1(Math.min(x, W - 2))}" y="${b.top}" width="${n1(Math.min(w, W - Math.min(x, W - 2)))}" height="24" fill="${statusColor(it.status)}"><title>${esc(`${it.status}: ${fmtInt(it.count)}`)}</title></rect>`;
-    x += (it.count / total) * W;
+    const share = (it.count / total) * 100;
+    s += `<rect class="bar" x="${n1(x)}%" y="0" width="${n1(Math.max(0.3, share))}%" height="24" fill="${statusColor(it.status)}"><title>${esc(`${it.status}: ${fmtInt(it.count)}`)}</title></rect>`;
+    x += share;
+    const label = `${it.status} ${fmtInt(it.count)} (${share.toFixed(it.count === total ? 0 : 1)}%)`;
+    legend += `<span><i style="background:${statusColor(it.status)}"></i>${esc(label)}</span>`;
   }
-  for (const l of legend) {
-    s += `<rect x="${n1(l.lx)}" y="${l.ly - 6}" width="12" height="12" rx="2" fill="${statusColor(l.it.status)}"/>`;
-    s += `<text x="${n1(l.lx + 17)}" y="${l.ly}" dominant-baseline="middle" font-size="12" fill="${COLORS.text}">${esc(l.label)}</text>`;
-  }
-  return s + '</svg>';
+  return `${s}</svg><div class="legend">${legend}</div>`;
 }
 
 /** Horizontal bars, a label above each (for failure groups: long messages need the full width). */
