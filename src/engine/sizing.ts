@@ -1,0 +1,147 @@
+/**
+ * `--concurrency auto`: how many jobs to keep in flight, learned from the endpoint's /health. Pure: one observation
+ * in, a target and its reason out; no timers, no I/O (the scheduler polls /health and feeds it).
+ *
+ * The jobs a client keeps queued are the endpoint's scaling signal (RUNPOD_API.md, "Workers and scaling"): too few and
+ * RunPod never adds workers, too many and jobs wait in its queue — billing after a kill, and outliving the 30-minute
+ * result retention while the client is away. So:
+ * - **growing** while workers sit idle (feed them), or while the endpoint is still adding workers (running +
+ *   initializing grew lately): the target grows by half each observation, up to a queue of 4 jobs per worker (deep
+ *   enough for an autoscaler to see, and drained in a few job times once it stops);
+ * - **holding** once the worker count has not grown for `settleMs`: the jobs the workers run now plus a short queue of
+ *   max(minQueue, queuePerWorker × workers) — enough that no worker waits for its next job;
+ * - **probing** now and then while holding: the queue deepens to max(minQueue, 2 × workers) for one settle period to
+ *   see whether the endpoint adds workers (an autoscaler that reacts to queue delay or depth); if it does, growing
+ *   again, else back to holding;
+ * - **shrinking** toward the hold when the queue is deeper than the hold and no worker is being added.
+ * A number given by the user is a hard cap; RunPod's caps apply too.
+ */
+
+export interface HealthSample {
+  /** Epoch ms of the observation. */
+  at: number;
+  /** Workers ready with no job. */
+  idle: number;
+  /** Workers running jobs. */
+  running: number;
+  /** Workers starting (cold start). */
+  initializing: number;
+  /** Workers RunPod holds back (no capacity). */
+  throttled: number;
+  /** Jobs waiting in the endpoint's queue, and running. */
+  inQueue: number;
+  inProgress: number;
+}
+
+export interface SizingPolicy {
+  /** In-flight target before the first observation. @default 10 */
+  initial: number;
+  /** Never below this. @default 1 */
+  min: number;
+  /** Hard cap: the user's --concurrency number. @default 5000 (jobs are followed by long polls, which the follower caps apart) */
+  max: number;
+  /** Least queue kept while holding. @default 10 */
+  minQueue: number;
+  /** Queue kept per worker while holding. @default 1 */
+  queuePerWorker: number;
+  /** Jobs allowed to wait on the endpoint at most (--max-queue); Infinity: no bound but the hold. @default Infinity */
+  maxQueue: number;
+  /** No worker added for this long: the endpoint has stopped growing. @default 20000 */
+  settleMs: number;
+  /** While holding, probe for more workers this often. @default 60000 */
+  probeEveryMs: number;
+}
+
+export const DEFAULT_SIZING: Readonly<SizingPolicy> = {
+  initial: 10,
+  min: 1,
+  max: 5000,
+  minQueue: 10,
+  queuePerWorker: 1,
+  maxQueue: Infinity,
+  settleMs: 20_000,
+  probeEveryMs: 60_000,
+};
+
+/**
+ * Jobs queued per worker, at most, while growing. RunPod's request-count scaler wants ceil((inQueue + inProgress) /
+ * value) workers, so with its value 4 a queue of 4 per worker (5 in flight per worker) still grows the endpoint by a
+ * quarter per look; the queue-delay scaler sees jobs waiting several job times.
+ */
+export const GROWTH_QUEUE_PER_WORKER = 4;
+
+export type SizingMode = 'starting' | 'growing' | 'holding' | 'probing' | 'shrinking';
+
+export interface SizingDecision {
+  target: number;
+  mode: SizingMode;
+  /** For the progress line, status and the report: "growing: 12 idle workers", "holding: 60 workers, queue 8". */
+  reason: string;
+}
+
+export class AutoSizer {
+  private target: number;
+  private mode: SizingMode = 'starting';
+  private reason = 'starting: no /health seen yet';
+  /** Workers (running + initializing + idle) at the last observation, and when that count last grew. */
+  private workers = -1;
+  private grewAt = -Infinity;
+  private probeAt = -Infinity;
+  private probeUntil = -Infinity;
+
+  constructor(private readonly p: SizingPolicy = DEFAULT_SIZING) {
+    this.target = clamp(p.initial, p.min, p.max);
+  }
+
+  current(): SizingDecision {
+    return { target: this.target, mode: this.mode, reason: this.reason };
+  }
+
+  /** One /health observation, and the jobs this client has in flight. */
+  observe(h: HealthSample, inFlight: number): SizingDecision {
+    const p = this.p;
+    const workers = h.running + h.initializing + h.idle;
+    // The first look sets the baseline: workers already there are not the endpoint adding any.
+    if (this.workers >= 0 && workers > this.workers) this.grewAt = h.at;
+    this.workers = workers;
+    const busy = Math.max(h.inProgress, h.running);
+    const queue = Math.min(p.maxQueue, Math.max(p.minQueue, Math.ceil(p.queuePerWorker * workers)));
+    const hold = clamp(busy + queue, p.min, p.max);
+    // Growth: half again per observation, but never a queue of more than 4 jobs per worker (plus the least queue):
+    // deep enough for an autoscaler to see, shallow enough to drain in a few job times once it stops.
+    const growthQueue = Math.min(p.maxQueue, Math.max(queue, GROWTH_QUEUE_PER_WORKER * workers + p.minQueue));
+    const growth = clamp(Math.ceil(Math.max(this.target, inFlight) * 1.5), p.min, Math.min(p.max, busy + h.idle + growthQueue));
+    const growingNow = h.at - this.grewAt < p.settleMs;
+
+    if (h.idle > 0 && h.inQueue === 0) {
+      // Workers wait for jobs: feed them (by at least the idle count).
+      this.set(Math.max(growth, clamp(inFlight + h.idle, p.min, p.max)), 'growing', `${h.idle} idle worker${h.idle === 1 ? '' : 's'}`);
+    } else if (growingNow || h.initializing > 0) {
+      // The endpoint is adding workers: keep the queue it reacts to.
+      this.set(Math.max(growth, hold), 'growing', `${workers} workers and adding (${h.initializing} starting)`);
+      this.probeAt = h.at;
+    } else if (h.at < this.probeUntil) {
+      this.set(Math.max(this.target, hold), 'probing', `${workers} workers: deeper queue to see whether the endpoint adds workers`);
+    } else if (h.at - this.probeAt >= p.probeEveryMs && p.maxQueue === Infinity && hold < p.max) {
+      this.probeAt = h.at;
+      this.probeUntil = h.at + p.settleMs;
+      // A probe's queue stays within max(minQueue, 2 × workers).
+      this.set(clamp(busy + Math.min(p.maxQueue, Math.max(p.minQueue, 2 * workers)), p.min, p.max), 'probing', `${workers} workers: deeper queue to see whether the endpoint adds workers`);
+    } else if (h.inQueue > queue && this.target > hold) {
+      this.set(hold, 'shrinking', `${workers} workers, queue ${h.inQueue} > ${queue}`);
+    } else {
+      this.set(hold, 'holding', `${workers} workers, queue ${h.inQueue}`);
+    }
+    return this.current();
+  }
+
+  private set(target: number, mode: SizingMode, reason: string): void {
+    this.target = clamp(Math.round(target), this.p.min, this.p.max);
+    this.mode = mode;
+    this.reason = `${mode}: ${reason}`;
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, v));
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { AutoSizer, DEFAULT_SIZING, type HealthSample } from '../../src/engine/sizing.js';
+import { jobTimes, type SimEndpoint, simulate } from '../support/sim-endpoint.js';
+
+const fixed = (n: number, jobMs = jobTimes(1000, 2000)): SimEndpoint => ({
+  minWorkers: n,
+  maxWorkers: n,
+  warm: n,
+  coldMs: 0,
+  idleTimeoutMs: 5000,
+  scaler: { kind: 'fixed' },
+  jobMs,
+});
+
+const autoscaling = (max: number, scaler: SimEndpoint['scaler']): SimEndpoint => ({
+  minWorkers: 0,
+  maxWorkers: max,
+  warm: 0,
+  coldMs: 3000,
+  idleTimeoutMs: 5000,
+  scaler,
+  jobMs: jobTimes(1000, 2000),
+});
+
+describe('AutoSizer on a simulated endpoint (default policy, no flags)', () => {
+  it.each([
+    ['3 workers', fixed(3), 600],
+    ['20 workers', fixed(20), 4_000],
+    ['300 workers', fixed(300), 60_000],
+    ['1,000 workers', fixed(1000), 200_000],
+  ])('fixed %s: makespan ≤ 1.05 × ideal, and the queue settles at ≤ max(10, 2 × workers)', (_name, ep, jobs) => {
+    const r = simulate(ep, jobs, new AutoSizer());
+    expect(r.makespanMs / r.idealMs, `makespan ${r.makespanMs} vs ideal ${r.idealMs}`).toBeLessThanOrEqual(1.05);
+    expect(r.settledQueue).not.toBeNull();
+    expect(r.settledQueue!).toBeLessThanOrEqual(Math.max(10, 2 * ep.maxWorkers));
+  });
+
+  it.each([
+    ['0 → 60, queue delay 4 s', autoscaling(60, { kind: 'queue-delay', valueMs: 4000 }), 12_000],
+    ['0 → 80, request count 4', autoscaling(80, { kind: 'request-count', value: 4 }), 16_000],
+  ])('autoscaling %s: makespan ≤ 1.10 × (ideal at max workers + one cold start), the endpoint reaches its max', (_name, ep, jobs) => {
+    const r = simulate(ep, jobs, new AutoSizer());
+    expect(r.peakWorkers).toBe(ep.maxWorkers);
+    expect(r.makespanMs / r.idealMs, `makespan ${r.makespanMs} vs ideal ${r.idealMs}`).toBeLessThanOrEqual(1.1);
+    expect(r.settledQueue ?? 0).toBeLessThanOrEqual(Math.max(10, 2 * ep.maxWorkers));
+  });
+
+  it('a number given is a hard cap', () => {
+    const r = simulate(fixed(300), 6_000, new AutoSizer({ ...DEFAULT_SIZING, max: 60 }));
+    // 60 in flight on 300 workers: 5× the ideal, as asked.
+    expect(r.makespanMs / r.idealMs).toBeGreaterThan(4);
+  });
+});
+
+describe('AutoSizer decisions', () => {
+  const h = (o: Partial<HealthSample>): HealthSample => ({ at: 0, idle: 0, running: 0, initializing: 0, throttled: 0, inQueue: 0, inProgress: 0, ...o });
+  it('grows by at least the idle workers, and says so', () => {
+    const s = new AutoSizer();
+    const d = s.observe(h({ idle: 200, running: 10, inProgress: 10 }), 10);
+    expect(d.mode).toBe('growing');
+    expect(d.target).toBeGreaterThanOrEqual(210);
+    expect(d.reason).toBe('growing: 200 idle workers');
+  });
+  it('holds the running jobs plus a short queue once no worker is added', () => {
+    const s = new AutoSizer();
+    let d = s.observe(h({ at: 0, running: 60, inProgress: 60, inQueue: 40 }), 100);
+    for (let t = 3000; t <= 30_000; t += 3000) d = s.observe(h({ at: t, running: 60, inProgress: 60, inQueue: 40 }), 100);
+    expect(['holding', 'shrinking', 'probing']).toContain(d.mode);
+    d = s.observe(h({ at: 33_000, running: 60, inProgress: 60, inQueue: 60 }), 120);
+    expect(d.target).toBeLessThanOrEqual(60 + 60);
+  });
+  it('keeps growing while the endpoint adds workers', () => {
+    const s = new AutoSizer();
+    const a = s.observe(h({ at: 0, running: 5, initializing: 3, inProgress: 5, inQueue: 20 }), 25).target;
+    const b = s.observe(h({ at: 3000, running: 8, initializing: 3, inProgress: 8, inQueue: 30 }), a).target;
+    expect(b).toBeGreaterThan(a);
+    expect(s.current().reason).toMatch(/^growing: 11 workers and adding/);
+  });
+  it('never leaves [min, max]', () => {
+    const s = new AutoSizer({ ...DEFAULT_SIZING, min: 2, max: 7 });
+    expect(s.observe(h({ idle: 1000 }), 0).target).toBe(7);
+    for (let t = 0; t < 200_000; t += 3000) expect(s.observe(h({ at: t, inQueue: 500 }), 7).target).toBeGreaterThanOrEqual(2);
+  });
+});
