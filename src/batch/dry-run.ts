@@ -39,7 +39,8 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
   if (o.expectedSeconds !== undefined && !(o.expectedSeconds > 0)) throw new UsageError('--expected-seconds: must be a positive number');
   if (o.sample !== undefined && (!Number.isInteger(o.sample) || o.sample < 1)) throw new UsageError('--sample: must be a whole number ≥ 1');
   const price = resolvePrice({ gpu: o.gpu, pricePerSecond: o.pricePerSecond ?? undefined });
-  const concurrency = o.concurrency ?? DEFAULTS.concurrency;
+  // Auto-sizing decides at run time how many jobs run at once: the estimate assumes the fallback size.
+  const concurrency = typeof o.concurrency === 'number' ? o.concurrency : DEFAULTS.concurrency;
   const notes: string[] = [];
   if (price.perSecond === null) notes.push('no price: pass --gpu or --price-per-second for a cost');
   if (o.sample !== undefined) {
@@ -67,7 +68,9 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
   const rows = await countRows(o);
   if (o.expectedSeconds !== undefined) {
     const billed = rows * Math.ceil(o.expectedSeconds);
-    notes.push(`time assumes the endpoint runs ${concurrency} jobs at once (--concurrency) with no queueing or cold starts: a lower bound`);
+    notes.push(
+      `time assumes the endpoint runs ${concurrency} jobs at once (${typeof o.concurrency === 'number' ? '--concurrency' : 'pass --concurrency for another figure'}) with no queueing or cold starts: a lower bound`,
+    );
     notes.push('billing rounds each job up to whole seconds; cold starts and idle time are billed on top');
     return {
       rows,

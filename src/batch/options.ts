@@ -17,11 +17,14 @@ export interface RunBatchOptions {
   /** Output folder (state.sqlite, results.jsonl, errors.jsonl, stats.json). @default '<input without extension>.runpod' beside the input */
   out?: string;
   /**
-   * Most jobs in flight. @default 100 (DEFAULTS.concurrency) — enough queued work to keep up to ~100 workers busy,
-   * well under RunPod's 200 concurrent /run and 400 /status limits. 1 against runpod-python's local test server (no
-   * endpoint), which serves one request at a time.
+   * Jobs in flight. `'auto'` (the default with an endpoint): learned from the endpoint's /health — grown while workers
+   * sit idle or the endpoint adds workers, held at the jobs running plus a short queue once it stops (engine/sizing.ts).
+   * A number: a hard cap on that target (with `autoSize: false`, exactly that many). 1 against runpod-python's local
+   * test server (no endpoint), which serves one request at a time.
    */
-  concurrency?: number;
+  concurrency?: number | 'auto';
+  /** Learn the in-flight target from /health (under `concurrency` when it is a number). @default true with an endpoint */
+  autoSize?: boolean;
   /** Times a FAILED or TIMED_OUT row is run again. @default 2 (DEFAULTS.retries) */
   retries?: number;
   /** Field holding the row id. @default 'id' (DEFAULTS.idField) */
@@ -82,7 +85,10 @@ export interface Resolved {
   baseUrl: string;
   endpoint: string | null;
   apiKey: string | null;
+  /** The cap of jobs in flight (the sizer's bound when `auto`). */
   concurrency: number;
+  /** The in-flight target is learned from /health. */
+  auto: boolean;
   retries: number;
   idField: string;
   timeoutMs: number;
@@ -100,7 +106,8 @@ export function resolveOptions(opts: RunBatchOptions): Resolved {
     baseUrl: (opts.baseUrl ?? process.env.RUNPOD_BASE_URL ?? DEFAULTS.baseUrl).replace(/\/+$/, ''),
     endpoint,
     apiKey: opts.apiKey ?? process.env.RUNPOD_API_KEY ?? null,
-    concurrency: opts.concurrency ?? (local ? DEFAULTS.localConcurrency : DEFAULTS.concurrency),
+    concurrency: local ? (typeof opts.concurrency === 'number' ? opts.concurrency : DEFAULTS.localConcurrency) : typeof opts.concurrency === 'number' ? opts.concurrency : DEFAULTS.maxConcurrency,
+    auto: !local && opts.autoSize !== false,
     retries: opts.retries ?? DEFAULTS.retries,
     idField: opts.idField ?? DEFAULTS.idField,
     timeoutMs: opts.timeoutMs ?? (local ? 0 : DEFAULTS.timeoutMs),
@@ -116,7 +123,9 @@ function checkOptions(r: Resolved, o: RunBatchOptions): void {
   if (!/^https?:\/\//.test(r.baseUrl) || !URL.canParse(r.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(r.baseUrl)}`);
   if (r.endpoint === null && r.baseUrl === DEFAULTS.baseUrl) problems.push('--endpoint: required (or RUNPOD_ENDPOINT_ID)');
   if (r.endpoint !== null && !r.apiKey) problems.push('RUNPOD_API_KEY: not set (the API key is read from the environment)');
-  if (!Number.isInteger(r.concurrency) || r.concurrency < 1) problems.push(`--concurrency: must be a whole number ≥ 1`);
+  if (o.concurrency !== undefined && o.concurrency !== 'auto' && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
+    problems.push(`--concurrency: must be auto or a whole number ≥ 1`);
+  }
   if (!Number.isInteger(r.retries) || r.retries < 0) problems.push(`--retries: must be a whole number ≥ 0`);
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) problems.push(`--limit: must be a whole number ≥ 1`);
   if (o.maxCost !== undefined && !(o.maxCost > 0)) problems.push(`--max-cost: must be a positive number of USD`);

@@ -42,7 +42,7 @@ export interface BatchResult {
 export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const log = opts.log ?? (() => {});
   const o = resolveOptions(opts);
-  const { baseUrl, endpoint, concurrency, retries, idField } = o;
+  const { baseUrl, endpoint, concurrency, auto, retries, idField } = o;
   const given = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
 
   const outDir = chooseOutDir(opts.input, opts.out, log);
@@ -78,10 +78,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     };
     store.setMeta('target', target);
     store.setMeta('settings', settings);
-    store.setMeta('run', { input: opts.input, concurrency, retries, format: opts.format ?? null, csvCast: opts.csvCast === true, limit: opts.limit ?? null });
+    store.setMeta('run', { input: opts.input, concurrency: typeof opts.concurrency === 'number' ? opts.concurrency : 'auto', retries, format: opts.format ?? null, csvCast: opts.csvCast === true, limit: opts.limit ?? null });
 
     // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
-    const connections = Math.max(128, 2 * concurrency + 16);
+    const connections = Math.max(128, Math.min(2 * concurrency + 16, 1024));
     const client = createClient({ baseUrl, endpointId: endpoint, apiKey: o.apiKey, dispatcher: opts.dispatcher, timeoutMs: o.timeoutMs, connections });
     const started = Date.now();
     // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
@@ -92,6 +92,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       { client, store, gen: loaded.gen, signal: opts.signal },
       {
         concurrency,
+        autoSize: auto ? {} : null,
         retries,
         retentionMs: opts.retentionMs,
         unreachableMs: opts.unreachableMs,

@@ -50,7 +50,7 @@ export async function exportCommand(out: string, format: ExportFormat, output: s
   return 0;
 }
 
-export async function retryCommand(out: string, reporter: Reporter, o: { concurrency?: number; retries?: number }): Promise<number> {
+export async function retryCommand(out: string, reporter: Reporter, o: { concurrency?: number | 'auto'; retries?: number }): Promise<number> {
   const r = await withSignals(reporter, (signal) => retryBatch(out, { ...o, ...engineHooks(reporter), signal }));
   reporter.log(`${r.requeued} rows that had not completed were queued again`);
   reporter.result(r);

@@ -78,7 +78,11 @@ export async function main(argv: string[]): Promise<number> {
               describe: 'the --out folder holds the batch of another input file: make this file its input (rows matched by id)',
             })
             .option('base-url', { type: 'string', describe: `API base [env RUNPOD_BASE_URL, default ${DEFAULTS.baseUrl}]` })
-            .option('concurrency', { type: 'number', describe: `most jobs in flight at once [default: ${DEFAULTS.concurrency}; ${DEFAULTS.localConcurrency} without --endpoint]` })
+            .option('concurrency', {
+              type: 'string',
+              coerce: concurrencyArg,
+              describe: `jobs in flight: auto (learned from the endpoint's /health) or a cap [default: auto; ${DEFAULTS.localConcurrency} without --endpoint]`,
+            })
             .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'runs again of a FAILED or TIMED_OUT row' })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
@@ -161,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
         'Queue the rows that did not complete (FAILED, TIMED_OUT, CANCELLED) again and run them',
         (y) =>
           outPositional(y)
-            .option('concurrency', { type: 'number', describe: 'most jobs in flight [default: as the batch was run]' })
+            .option('concurrency', { type: 'string', coerce: concurrencyArg, describe: 'jobs in flight: auto or a cap [default: as the batch was run]' })
             .option('retries', { type: 'number', describe: 'runs again of a row that fails [default: as the batch was run]' })
             .option('progress', { type: 'boolean', default: true })
             .example([['$0 retry prompts.jsonl.runpod', 'after fixing the worker, run the failed rows again']]),
@@ -248,6 +252,14 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return report(err, format);
   }
+}
+
+/** --concurrency: `auto`, or a number (checked with the other options). */
+function concurrencyArg(v: unknown): number | 'auto' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto') return 'auto';
+  const n = typeof v === 'number' ? v : Number(String(v).trim() === '' ? Number.NaN : v);
+  return n;
 }
 
 /** A --config file: a JSON object, or a sentence naming the file. */

@@ -25,6 +25,7 @@ export function progressLine(p: BatchProgress, width = Infinity): string {
   if (p.paused) fields.push({ text: `paused ${Math.ceil(p.paused.ms / 1000)} s: ${p.paused.reason}`, keep: 1 });
   else if (p.runRate !== null) fields.push({ text: `/run paced at ${p.runRate.toFixed(1)}/s after 429s`, keep: 7 });
   if (p.retrying) fields.push({ text: `retrying: ${p.retrying.label} ${p.retrying.count}/${p.retrying.of}`, keep: 1 });
+  if (p.sizing) fields.push({ text: `target ${p.sizing.target} (${p.sizing.reason})`, keep: 7 });
   return fitFields(fields, width);
 }
 

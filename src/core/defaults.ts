@@ -7,10 +7,12 @@ import { RUNPOD } from './wire.js';
 export const DEFAULTS = {
   baseUrl: RUNPOD.baseUrl,
   /**
-   * Jobs in flight on a RunPod endpoint: enough queued work to keep up to ~100 workers busy (a worker that finishes
-   * finds the next job already queued), well under RunPod's 200 concurrent /run and 400 /status limits.
+   * Jobs in flight on an endpoint that serves no /health (auto-sizing falls back to it): enough queued work to keep up
+   * to ~100 workers busy, well under RunPod's 200 concurrent /run and 400 /status limits.
    */
   concurrency: 100,
+  /** The most jobs in flight auto-sizing grows to (`--concurrency auto`, the default); a number given caps it. */
+  maxConcurrency: 5000,
   /** Jobs in flight on runpod-python's local test server, which serves one request at a time. */
   localConcurrency: 1,
   /** Times a FAILED or TIMED_OUT row is run again before it ends with that status. */

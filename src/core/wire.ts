@@ -42,6 +42,8 @@ export interface HealthResponse {
 
 /** Facts of the RunPod API the client and the emulator both rely on (RUNPOD_API.md). */
 export const RUNPOD = {
+  /** Concurrent /run requests RunPod allows per endpoint ("Limits"). */
+  maxConcurrentRuns: 200,
   /** Where the API lives. */
   baseUrl: 'https://api.runpod.ai/v2',
   /** A /run result stays readable this long after the job ends ("Retention"); then /status answers 404. */

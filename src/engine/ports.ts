@@ -24,4 +24,4 @@ export interface SchedulerStore {
 }
 
 /** The RunPod calls the scheduler makes. */
-export type SchedulerClient = Pick<RunpodClient, 'run' | 'status' | 'statusSync'>;
+export type SchedulerClient = Pick<RunpodClient, 'run' | 'status' | 'statusSync'> & Partial<Pick<RunpodClient, 'health'>>;

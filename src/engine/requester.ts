@@ -179,6 +179,21 @@ export class Requester {
     }
   }
 
+  /**
+   * One attempt of a side call (/health): counted in the ops like any request, but never retried, paced or probed,
+   * and its failures do not count towards giving up — the batch does not depend on it.
+   */
+  async once<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const c = this.count(name);
+    c.requests++;
+    try {
+      return await fn(signal);
+    } catch (err) {
+      if (!signal.aborted) c.errors++;
+      throw err;
+    }
+  }
+
   private count(op: string): OpCounters {
     this.ops[op] ??= { requests: 0, rateLimited: 0, retries: 0, errors: 0 };
     return this.ops[op];

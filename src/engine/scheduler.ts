@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { RunpodBatchError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { HttpError, RunpodBatchError } from '../core/errors.js';
 import type { WorkRow } from '../core/records.js';
 import type { StatusResponse } from '../core/wire.js';
 import { RUNPOD } from '../core/wire.js';
@@ -10,6 +11,7 @@ import { JobFollower, type LiveJob } from './follower.js';
 import { DEFAULT_HEALTH_POLICY, HealthMonitor } from './health.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import { Requester } from './requester.js';
+import { AutoSizer, DEFAULT_SIZING, RunSlots, type SizingDecision } from './sizing.js';
 import { RowQueue } from './row-queue.js';
 import type { Outcome, Progress, SchedulerDeps, SchedulerOptions } from './types.js';
 
@@ -30,7 +32,15 @@ export class Scheduler {
   private readonly queue: RowQueue;
   private readonly health: HealthMonitor;
   private readonly bills: BillMeter;
+  /** The cap: --concurrency, or the auto-sizer's bound. */
   private readonly concurrency: number;
+  /** Jobs to keep in flight now: `concurrency` with a fixed size, the sizer's target under it otherwise. */
+  private target: number;
+  private sizer: AutoSizer | null;
+  private sizing: SizingDecision | null = null;
+  private readonly healthEveryMs: number;
+  private healthTimer: CancelTimer | undefined;
+  private readonly runSlots: RunSlots;
   private readonly retries: number;
   private readonly maxReruns: number;
   private readonly drainMs: number;
@@ -59,6 +69,11 @@ export class Scheduler {
     this.clock = deps.clock ?? systemClock;
     const random = deps.random ?? Math.random;
     this.concurrency = o.concurrency;
+    this.sizer = o.autoSize && deps.client.health ? new AutoSizer({ ...DEFAULT_SIZING, max: o.concurrency, ...o.autoSize }) : null;
+    this.target = this.sizer ? this.sizer.current().target : o.concurrency;
+    this.sizing = this.sizer ? this.sizer.current() : null;
+    this.healthEveryMs = o.healthEveryMs ?? 3000;
+    this.runSlots = new RunSlots(o.runSlots?.min ?? 8, o.runSlots?.max ?? RUNPOD.maxConcurrentRuns);
     this.retries = o.retries;
     this.maxReruns = o.maxReruns ?? 5;
     this.drainMs = o.drainMs ?? 700;
@@ -103,9 +118,46 @@ export class Scheduler {
       this.inflight++;
       this.follower.follow(r, r.jobId ?? '', r.submittedAt ?? this.clock.now(), true);
     }
+    if (this.sizer) void this.readHealth();
     this.fill();
     this.checkDone();
     return done;
+  }
+
+  /** Reads /health and lets the sizer set the target; again every healthEveryMs until the run ends. */
+  private async readHealth(): Promise<void> {
+    if (this.finished || this.stopping || !this.sizer) return;
+    try {
+      const h = await this.requester.once('health', (signal) => this.client.health!({ signal }), this.pollAbort.signal);
+      if (this.finished || this.stopping || !this.sizer) return;
+      const w = h.workers;
+      this.sizing = this.sizer.observe(
+        {
+          at: this.clock.now(),
+          idle: w.idle ?? 0,
+          running: w.running ?? 0,
+          initializing: w.initializing ?? 0,
+          throttled: w.throttled ?? 0,
+          inQueue: h.jobs?.inQueue ?? 0,
+          inProgress: h.jobs?.inProgress ?? 0,
+        },
+        this.inflight - this.pendingRuns,
+      );
+      this.target = this.sizing.target;
+      this.fill();
+    } catch (err) {
+      if (this.finished || this.stopping) return;
+      if (err instanceof HttpError && err.status === 404) {
+        // No /health here (a proxy, an older stand-in): a fixed size, as before auto-sizing.
+        this.sizer = null;
+        this.target = Math.min(this.concurrency, DEFAULTS.concurrency);
+        this.sizing = { target: this.target, mode: 'holding', reason: `fixed: the endpoint serves no /health (${this.target} in flight)` };
+        this.fill();
+        return;
+      }
+      // Any other failure: keep the target, look again next time.
+    }
+    this.healthTimer = this.clock.setTimer(() => void this.readHealth(), this.healthEveryMs);
   }
 
   progress(): Progress {
@@ -117,6 +169,7 @@ export class Scheduler {
       retrying: this.requester.retrying(),
       billedSeconds: this.bills.seconds,
       billedJobs: this.bills.jobs,
+      sizing: this.sizing,
     };
   }
 
@@ -137,7 +190,8 @@ export class Scheduler {
 
   private fill(): void {
     this.budgetHit = false;
-    while (!this.stopping && this.inflight < this.concurrency) {
+    // At most `target` jobs in flight, and few /run requests at once: each is a row a kill could pay twice.
+    while (!this.stopping && this.inflight < this.target && this.pendingRuns < this.runSlots.slots()) {
       const row = this.queue.next();
       if (!row) break;
       if (this.bills.wouldPass(this.inflight)) {
@@ -152,9 +206,11 @@ export class Scheduler {
 
   private async submit(row: WorkRow): Promise<void> {
     this.pendingRuns++;
+    const sentAt = this.clock.now();
     try {
       const res = await this.requester.request('run', 'run', (signal) => this.client.run(row.bodyJson, { signal }), this.runAbort.signal);
       const at = this.clock.now();
+      this.runSlots.answered(at - sentAt);
       row.attempts++;
       // Same tick as the answer: the job id is committed before anything else can happen.
       this.store.markSubmitted(row.key, res.id, row.attempts, at, res.status);
@@ -181,6 +237,7 @@ export class Scheduler {
   /** The job ended: the row ends with its status, or runs again while it has retries left. */
   private ended(l: LiveJob, s: StatusResponse): void {
     const at = this.clock.now();
+    this.runSlots.ended(at);
     const delayTime = typeof s.delayTime === 'number' ? s.delayTime : null;
     const executionTime = typeof s.executionTime === 'number' ? s.executionTime : null;
     const workerId = typeof s.workerId === 'string' && s.workerId !== '' ? s.workerId : null;
@@ -278,6 +335,7 @@ export class Scheduler {
     if (this.finished) return;
     this.finished = true;
     this.drainTimer?.();
+    this.healthTimer?.();
     this.store.flush();
     this.resolveDone(this.outcome);
   }

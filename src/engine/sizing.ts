@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../core/defaults.js';
+
 /**
  * `--concurrency auto`: how many jobs to keep in flight, learned from the endpoint's /health. Pure: one observation
  * in, a target and its reason out; no timers, no I/O (the scheduler polls /health and feeds it).
@@ -55,7 +57,7 @@ export interface SizingPolicy {
 export const DEFAULT_SIZING: Readonly<SizingPolicy> = {
   initial: 10,
   min: 1,
-  max: 5000,
+  max: DEFAULTS.maxConcurrency,
   minQueue: 10,
   queuePerWorker: 1,
   maxQueue: Infinity,
@@ -144,4 +146,47 @@ export class AutoSizer {
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
+}
+
+/**
+ * How many /run requests may be in flight at once. Each is a row that a kill -9 at that moment may pay twice (the job
+ * is created but its id never arrives), so the bound is small — `min` — unless the pace of the batch needs more:
+ * jobs ending per second × the /run latency is how many /run requests keep the target filled; twice that, at most
+ * `max` (RunPod allows 200 concurrent /run). Pure: it is told each /run latency and each job end, with the time.
+ */
+export class RunSlots {
+  private latencyMs = 0;
+  private endRate = 0;
+  private windowStart = -1;
+  private endedInWindow = 0;
+
+  constructor(
+    readonly min = 8,
+    readonly max = 200,
+    private readonly windowMs = 1000,
+  ) {}
+
+  /** A /run answered after `ms`. */
+  answered(ms: number): void {
+    this.latencyMs = this.latencyMs === 0 ? ms : 0.8 * this.latencyMs + 0.2 * ms;
+  }
+
+  /** A job ended at `now` (ms). */
+  ended(now: number): void {
+    if (this.windowStart < 0) this.windowStart = now;
+    this.endedInWindow++;
+    const span = now - this.windowStart;
+    if (span >= this.windowMs) {
+      const rate = (this.endedInWindow * 1000) / span;
+      this.endRate = this.endRate === 0 ? rate : 0.7 * this.endRate + 0.3 * rate;
+      this.windowStart = now;
+      this.endedInWindow = 0;
+    }
+  }
+
+  /** /run requests allowed in flight now. */
+  slots(): number {
+    const need = Math.ceil((2 * this.endRate * this.latencyMs) / 1000);
+    return Math.max(this.min, Math.min(this.max, need));
+  }
 }

@@ -7,14 +7,24 @@ import type { PollPolicy } from './poll-plan.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import type { RatePolicy } from './rate-controller.js';
 import type { Retrying } from './requester.js';
+import type { SizingDecision, SizingPolicy } from './sizing.js';
 
 export type { Budget } from './budget.js';
 
 /** The scheduler's options, what it works with, and what it reports (scheduler.ts). */
 
 export interface SchedulerOptions {
-  /** Most jobs in flight (submitted, not yet seen terminal). */
+  /** Most jobs in flight (submitted, not yet seen terminal): the target with a fixed size, the cap with `autoSize`. */
   concurrency: number;
+  /**
+   * Learn the in-flight target from the endpoint's /health (sizing.ts), capped by `concurrency`; null or absent: a
+   * fixed target of `concurrency`.
+   */
+  autoSize?: Partial<SizingPolicy> | null;
+  /** How often /health is read while sizing. @default 3000 */
+  healthEveryMs?: number;
+  /** /run requests in flight at once: at least `min`, more only as the pace needs (RunSlots). @default {min: 8, max: 200} */
+  runSlots?: { min?: number; max?: number };
   /** Times a FAILED or TIMED_OUT row is run again before it ends with that status. */
   retries: number;
   /** Times a row whose job was lost or expired (404 on /status) is run again before it fails. @default 5 */
@@ -80,6 +90,8 @@ export interface Progress {
   paused: { op: string; reason: string; ms: number } | null;
   /** /run requests per second the run paces itself to after 429s; null while unpaced. */
   runRate: number | null;
+  /** The in-flight target and why (auto-sizing), e.g. "holding: 60 workers, queue 8"; null with a fixed size. */
+  sizing: SizingDecision | null;
   /** Transient failures being retried (since the last success), e.g. ECONNREFUSED 3 of 25; null when none. */
   retrying: Retrying | null;
   /** Billed seconds of the jobs that ended in this run, and how many jobs had an executionTime. */

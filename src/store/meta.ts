@@ -24,7 +24,8 @@ export interface BatchSettings {
 /** How `runpod-batch run` was run: later commands (retry) act on the batch the same way. */
 export interface SavedRun {
   input: string;
-  concurrency: number;
+  /** As given: a number, or 'auto' (learned from /health). */
+  concurrency: number | 'auto';
   retries: number;
   format: 'jsonl' | 'csv' | null;
   csvCast: boolean;

@@ -99,9 +99,17 @@ describe('Scheduler', () => {
     expect(await run()).toEqual({ kind: 'done' });
     expect(client.runSentAt[0]).toBe(0);
     expect(client.runSentAt[1]).toBeGreaterThanOrEqual(1000);
-    // Once the first answered, the nine rows waiting on it go out together; the first row holds its job.
-    expect(client.runSentAt.filter((t) => t === 1000)).toHaveLength(9);
+    // Once the first answered, the rows waiting on it go out together, 8 at once (the /run bound); the first row holds its job.
+    expect(client.runSentAt.filter((t) => t === 1000)).toHaveLength(8);
     expect(client.maxHeld).toBeLessThanOrEqual(10);
+  });
+
+  it('at most 8 /run requests in flight at once, whatever the in-flight target: a kill pays at most that many rows twice', async () => {
+    const { client, run } = setup(200, { execMs: 5000, runs: [{ afterMs: 500 }, { afterMs: 500 }, { afterMs: 500 }] }, { concurrency: 150 });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(client.maxOpenRuns).toBe(8);
+    // The in-flight target is still reached: jobs held, not /run requests, grow to it.
+    expect(client.maxHeld).toBe(150);
   });
 
   it('a server that cannot be reached stops the run after `unreachableMs`, naming the URL and the error', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutoSizer, DEFAULT_SIZING, type HealthSample } from '../../src/engine/sizing.js';
+import { AutoSizer, DEFAULT_SIZING, type HealthSample, RunSlots } from '../../src/engine/sizing.js';
 import { jobTimes, type SimEndpoint, simulate } from '../support/sim-endpoint.js';
 
 const fixed = (n: number, jobMs = jobTimes(1000, 2000)): SimEndpoint => ({
@@ -80,5 +80,23 @@ describe('AutoSizer decisions', () => {
     const s = new AutoSizer({ ...DEFAULT_SIZING, min: 2, max: 7 });
     expect(s.observe(h({ idle: 1000 }), 0).target).toBe(7);
     for (let t = 0; t < 200_000; t += 3000) expect(s.observe(h({ at: t, inQueue: 500 }), 7).target).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('RunSlots: /run requests in flight at once', () => {
+  it.each([
+    ['at the start (nothing measured)', [], 8],
+    ['a slow pace: 10 jobs/s at 150 ms', [10, 150], 8],
+    ['1,000 workers of 1.5 s jobs at 150 ms /run: 667 jobs/s', [667, 150], 200],
+    ['200 jobs/s at 100 ms', [200, 100], 40],
+  ] as [string, number[], number][])('%s', (_name, pace, want) => {
+    const s = new RunSlots();
+    if (pace.length === 2) {
+      const [rate, latency] = pace as [number, number];
+      for (let i = 0; i < 20; i++) s.answered(latency);
+      // `rate` jobs ending per second for 5 s.
+      for (let t = 0; t <= 5000; t += 1000 / rate) s.ended(t);
+    }
+    expect(Math.abs(s.slots() - want), `slots ${s.slots()}`).toBeLessThanOrEqual(1);
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * `--concurrency auto` (the default) against the emulator: the in-flight target is learned from /health.
+ * Counted facts only (workers busy, jobs held, /health calls), no timings.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type BatchProgress, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { emulatorsClosedAfterEach } from '../support/emulator.js';
+import { tempDir, writeJsonl } from '../support/tmp.js';
+
+const dir = tempDir();
+const startEmulator = emulatorsClosedAfterEach();
+
+function opts(e: Emulator, input: string, extra: Partial<RunBatchOptions> = {}): RunBatchOptions {
+  return { input, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, ...extra };
+}
+
+describe('auto-sizing (the default)', () => {
+  it('grows past its start to keep 40 workers busy, and says why', async () => {
+    const e = await startEmulator({ workers: 40, executionMs: 150 });
+    const seen: BatchProgress[] = [];
+    const r = await runBatch(opts(e, writeJsonl(dir, 'forty.jsonl', 1500), { progressIntervalMs: 50, onProgress: (p) => seen.push(p) }));
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBe(40);
+    const reasons = seen.map((p) => p.sizing?.reason ?? '');
+    expect(reasons.some((x) => /^growing: \d+ idle workers?$/.test(x))).toBe(true);
+    expect(Math.max(...seen.map((p) => p.sizing?.target ?? 0))).toBeGreaterThan(40);
+    // /health is read sparingly and counted with the other requests.
+    const stats = JSON.parse(readFileSync(join(r.outDir, 'stats.json'), 'utf8')) as { requests: Record<string, { requests: number }>; wallSeconds: number };
+    expect(stats.requests.health!.requests).toBeGreaterThanOrEqual(1);
+    expect(stats.requests.health!.requests).toBeLessThanOrEqual(Math.ceil(stats.wallSeconds / 3) + 2);
+  });
+
+  it('on 3 workers, holds a short queue instead of 100 jobs waiting', async () => {
+    const e = await startEmulator({ workers: 3, executionMs: 40 });
+    const seen: BatchProgress[] = [];
+    const r = await runBatch(opts(e, writeJsonl(dir, 'three.jsonl', 600), { progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBe(3);
+    // Once settled (the last 40 % of the run, after two looks at /health): 3 running + a queue of at most max(10, 2 × 3).
+    const settled = seen.slice(Math.floor(seen.length * 0.6));
+    expect(settled.length).toBeGreaterThan(10);
+    expect(Math.max(...settled.map((p) => p.inFlight))).toBeLessThanOrEqual(13);
+    expect(seen.some((p) => p.sizing?.mode === 'holding' || p.sizing?.mode === 'probing')).toBe(true);
+  });
+
+  it('a number is a hard cap on the learned target', async () => {
+    const e = await startEmulator({ workers: 40, executionMs: 100 });
+    const seen: BatchProgress[] = [];
+    const r = await runBatch(opts(e, writeJsonl(dir, 'capped.jsonl', 400), { concurrency: 12, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBeLessThanOrEqual(12);
+    expect(Math.max(...seen.map((p) => p.inFlight))).toBeLessThanOrEqual(12);
+    expect(seen.every((p) => p.sizing === null || p.sizing.target <= 12)).toBe(true);
+  });
+
+  it('autoSize: false keeps exactly the number in flight, and reads no /health', async () => {
+    const e = await startEmulator({ workers: 40, executionMs: 100 });
+    const seen: BatchProgress[] = [];
+    const r = await runBatch(opts(e, writeJsonl(dir, 'fixed.jsonl', 400), { concurrency: 12, autoSize: false, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    expect(r.exitCode).toBe(0);
+    expect(seen.every((p) => p.sizing === null)).toBe(true);
+    expect(e.stats.requests.health ?? 0).toBe(0);
+  });
+});
