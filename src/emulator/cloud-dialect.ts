@@ -7,7 +7,7 @@ import { isTerminal } from '../core/wire.js';
 import { readBody, type Exchange, type Target } from './http.js';
 import { RUNSYNC_RETENTION_MS, type ResolvedOptions } from './options.js';
 import type { EmulatorOp } from './types.js';
-import type { JobEngine, SubmitOptions } from './workers.js';
+import type { EmulatedEndpoint, SubmitOptions } from './workers.js';
 
 export interface CloudRoute {
   op: EmulatorOp;
@@ -91,7 +91,7 @@ export class CloudDialect {
 
   constructor(
     private readonly opts: ResolvedOptions,
-    private readonly engine: JobEngine,
+    private readonly engine: EmulatedEndpoint,
   ) {
     this.endpoints = new Set(opts.endpoints);
   }

@@ -13,7 +13,7 @@ import { createStats, statsToJson } from './stats.js';
 import { Timers } from './timers.js';
 import type { Emulator, EmulatorJob, EmulatorOp, EmulatorOptions, FaultOptions } from './types.js';
 import { UsageError } from '../core/errors.js';
-import { JobEngine } from './workers.js';
+import { EmulatedEndpoint } from './workers.js';
 
 /** A matched route: its op (for stats, faults, rate limits) and how to serve it. */
 interface Routed {
@@ -27,7 +27,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const timers = new Timers();
   const jobs = new Map<string, EmulatorJob>();
   const faults = new FaultInjector(opts.seed, stats, opts.faults);
-  const engine = opts.dialect === 'cloud' ? new JobEngine(opts, stats, faults, timers, jobs) : undefined;
+  const engine = opts.dialect === 'cloud' ? new EmulatedEndpoint(opts, stats, faults, timers, jobs) : undefined;
   const cloud = engine && new CloudDialect(opts, engine);
   const local = engine ? undefined : new LocalDialect(opts, stats, timers, jobs);
   const routeOf = (target: Target): Routed => {

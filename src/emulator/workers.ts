@@ -59,7 +59,7 @@ export interface SubmitOptions {
   allowLost: boolean;
 }
 
-export class JobEngine {
+export class EmulatedEndpoint {
   private readonly states = new Map<string, JobState>();
   private readonly queue = new FifoQueue<JobState>();
   private readonly workers: Worker[] = [];
