@@ -7,7 +7,7 @@ import { isTerminal } from '../core/wire.js';
 import { readBody, type Exchange, type Target } from './http.js';
 import { RUNSYNC_RETENTION_MS, type ResolvedOptions } from './options.js';
 import type { EmulatorOp } from './types.js';
-import type { EmulatedEndpoint, SubmitOptions } from './workers.js';
+import type { EmulatedEndpoint, SubmitOptions } from './endpoint.js';
 
 export interface CloudRoute {
   op: EmulatorOp;

@@ -13,7 +13,7 @@ import { createStats, statsToJson } from './stats.js';
 import { Timers } from './timers.js';
 import type { Emulator, EmulatorJob, EmulatorOp, EmulatorOptions, FaultOptions } from './types.js';
 import { UsageError } from '../core/errors.js';
-import { EmulatedEndpoint } from './workers.js';
+import { EmulatedEndpoint } from './endpoint.js';
 
 /** A matched route: its op (for stats, faults, rate limits) and how to serve it. */
 interface Routed {
