@@ -3,9 +3,9 @@
  * "Operations" and "Auth and errors"). runpod-sdk builds `${baseUrl}/${endpointId}/run` with
  * baseUrl = https://api.runpod.ai/v2, so the emulator's baseUrl is `${url}/v2`.
  */
-import { isTerminal } from '../core/wire.js';
+import { isTerminal, RUNPOD } from '../core/wire.js';
 import { readBody, type Exchange, type Target } from './http.js';
-import { RUNSYNC_RETENTION_MS, type ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import type { EmulatorOp } from './types.js';
 import type { EmulatedEndpoint, SubmitOptions } from './endpoint.js';
 
@@ -17,8 +17,10 @@ export interface CloudRoute {
 }
 
 /** RUNPOD_API.md payload limits: /run 10 MB, /runsync 20 MB. */
-const RUN_BODY_LIMIT = 10 * 1024 * 1024;
+const RUN_BODY_LIMIT = RUNPOD.maxRunBodyBytes;
 const RUNSYNC_BODY_LIMIT = 20 * 1024 * 1024;
+/** Shortest ?wait of /status-sync and /runsync (RUNPOD_API.md). */
+const MIN_WAIT_MS = 1000;
 
 const POST = ['POST'] as const;
 const GET = ['GET'] as const;
@@ -125,7 +127,7 @@ export class CloudDialect {
       case 'status-sync': {
         let job = engine.lookup(id);
         if (job && !isTerminal(job.status)) {
-          await engine.waitForTerminal(job, clampWait(target.query.get('wait'), 1000, 90_000, 90_000));
+          await engine.waitForTerminal(job, clampWait(target.query.get('wait'), MIN_WAIT_MS, RUNPOD.maxLongPollMs, RUNPOD.maxLongPollMs));
           job = engine.lookup(id);
         }
         return job ? ex.json(200, engine.view(job)) : notFound(ex);
@@ -161,10 +163,10 @@ export class CloudDialect {
     // RUNPOD_API.md: /runsync waits up to ?wait (default 90000, 1000–300000) and keeps its result 1 minute.
     const job = this.engine.submit(parsed.input, {
       policy: parsed.policy,
-      retentionMs: Math.min(RUNSYNC_RETENTION_MS, this.opts.retentionMs),
+      retentionMs: Math.min(RUNPOD.runsyncRetentionMs, this.opts.retentionMs),
       allowLost: false,
     });
-    await this.engine.waitForTerminal(job, clampWait(target.query.get('wait'), 1000, 300_000, 90_000));
+    await this.engine.waitForTerminal(job, clampWait(target.query.get('wait'), MIN_WAIT_MS, RUNPOD.maxRunsyncWaitMs, RUNPOD.defaultRunsyncWaitMs));
     const cur = this.engine.lookup(job.id);
     return ex.json(200, cur && isTerminal(cur.status) ? this.engine.view(cur) : { id: job.id, status: job.status });
   }
