@@ -174,14 +174,15 @@ export class CloudDialect {
   private retry(ex: Exchange, id: string): void {
     const job = this.engine.lookup(id);
     if (!job) {
-      return this.engine.known(id)
-        ? ex.json(400, { error: 'job result expired; it cannot be retried' })
-        : notFound(ex);
+      if (this.engine.known(id)) ex.json(400, { error: 'job result expired; it cannot be retried' });
+      else notFound(ex);
+      return;
     }
     if (!this.engine.retry(job)) {
-      return ex.json(400, { error: `job is ${job.status}; only FAILED or TIMED_OUT jobs can be retried` });
+      ex.json(400, { error: `job is ${job.status}; only FAILED or TIMED_OUT jobs can be retried` });
+      return;
     }
-    return ex.json(200, { id: job.id, status: 'IN_QUEUE' });
+    ex.json(200, { id: job.id, status: 'IN_QUEUE' });
   }
 }
 

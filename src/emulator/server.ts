@@ -56,12 +56,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const ex = new Exchange(req, res, timers, decision.slowMs);
     switch (decision.fault?.kind) {
       case 'http500':
-        return ex.json(500, { error: 'Internal Server Error' });
+        ex.json(500, { error: 'Internal Server Error' });
+        return;
       case 'http502':
-        return ex.send(502, 'text/html', BAD_GATEWAY_HTML);
+        ex.send(502, 'text/html', BAD_GATEWAY_HTML);
+        return;
       case 'rate-limited': {
         const after = decision.fault.retryAfterSec;
-        return ex.json(429, { error: 'Too Many Requests' }, after === undefined ? undefined : { 'retry-after': String(after) });
+        ex.json(429, { error: 'Too Many Requests' }, after === undefined ? undefined : { 'retry-after': String(after) });
+        return;
       }
     }
     route.serve(ex).catch((err: unknown) => {
