@@ -27,9 +27,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const timers = new Timers();
   const jobs = new Map<string, EmulatorJob>();
   const faults = new FaultInjector(opts.seed, stats, opts.faults);
-  const engine = opts.dialect === 'cloud' ? new EmulatedEndpoint(opts, stats, faults, timers, jobs) : undefined;
-  const cloud = engine && new CloudDialect(opts, engine);
-  const local = engine ? undefined : new LocalDialect(opts, stats, timers, jobs);
+  const emulated = opts.dialect === 'cloud' ? new EmulatedEndpoint(opts, stats, faults, timers, jobs) : undefined;
+  const cloud = emulated && new CloudDialect(opts, emulated);
+  const local = emulated ? undefined : new LocalDialect(opts, stats, timers, jobs);
   const routeOf = (target: Target): Routed => {
     if (cloud) {
       const r = cloud.route(target);
@@ -104,11 +104,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       faults.set(f);
     },
     expireAllResults() {
-      engine?.expireAllResults();
+      emulated?.expireAllResults();
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        engine?.close(); // releases long polls
+        emulated?.close(); // releases long polls
         timers.clearAll();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
