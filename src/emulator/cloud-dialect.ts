@@ -166,7 +166,8 @@ export class CloudDialect {
       retentionMs: Math.min(RUNPOD.runsyncRetentionMs, this.opts.retentionMs),
       allowLost: false,
     });
-    await this.emulated.waitForTerminal(job, clampWait(target.query.get('wait'), MIN_WAIT_MS, RUNPOD.maxRunsyncWaitMs, RUNPOD.defaultRunsyncWaitMs));
+    const waitMs = clampWait(target.query.get('wait'), MIN_WAIT_MS, RUNPOD.maxRunsyncWaitMs, RUNPOD.defaultRunsyncWaitMs);
+    await this.emulated.waitForTerminal(job, waitMs);
     const cur = this.emulated.lookup(job.id);
     return ex.json(200, cur && isTerminal(cur.status) ? this.emulated.view(cur) : { id: job.id, status: job.status });
   }

@@ -41,7 +41,12 @@ export interface JobState {
 /** Jobs per status, lost and expired jobs left out (what /health counts). */
 export class StatusCounts {
   readonly byStatus: Record<JobStatus, number> = {
-    IN_QUEUE: 0, IN_PROGRESS: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0, TIMED_OUT: 0,
+    IN_QUEUE: 0,
+    IN_PROGRESS: 0,
+    COMPLETED: 0,
+    FAILED: 0,
+    CANCELLED: 0,
+    TIMED_OUT: 0,
   };
 
   /** A new job entered the queue. */
