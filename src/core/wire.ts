@@ -56,4 +56,8 @@ export const RUNPOD = {
   maxRunBodyBytes: 10_000_000,
   /** ?wait of /status-sync (1000–90000 ms). */
   maxLongPollMs: 90_000,
+  /** ?wait of /runsync when the request sets none. */
+  defaultRunsyncWaitMs: 90_000,
+  /** Longest ?wait of /runsync (1000–300000 ms). */
+  maxRunsyncWaitMs: 300_000,
 } as const;

@@ -3,11 +3,11 @@
  * "Operations" and "Auth and errors"). runpod-sdk builds `${baseUrl}/${endpointId}/run` with
  * baseUrl = https://api.runpod.ai/v2, so the emulator's baseUrl is `${url}/v2`.
  */
-import { isTerminal } from '../core/wire.js';
+import { isTerminal, RUNPOD } from '../core/wire.js';
 import { readBody, type Exchange, type Target } from './http.js';
-import { RUNSYNC_RETENTION_MS, type ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import type { EmulatorOp } from './types.js';
-import type { JobEngine, SubmitOptions } from './workers.js';
+import type { EmulatedEndpoint, SubmitOptions } from './endpoint.js';
 
 export interface CloudRoute {
   op: EmulatorOp;
@@ -17,8 +17,10 @@ export interface CloudRoute {
 }
 
 /** RUNPOD_API.md payload limits: /run 10 MB, /runsync 20 MB. */
-const RUN_BODY_LIMIT = 10 * 1024 * 1024;
+const RUN_BODY_LIMIT = RUNPOD.maxRunBodyBytes;
 const RUNSYNC_BODY_LIMIT = 20 * 1024 * 1024;
+/** Shortest ?wait of /status-sync and /runsync (RUNPOD_API.md). */
+const MIN_WAIT_MS = 1000;
 
 const POST = ['POST'] as const;
 const GET = ['GET'] as const;
@@ -91,7 +93,7 @@ export class CloudDialect {
 
   constructor(
     private readonly opts: ResolvedOptions,
-    private readonly engine: JobEngine,
+    private readonly emulated: EmulatedEndpoint,
   ) {
     this.endpoints = new Set(opts.endpoints);
   }
@@ -112,40 +114,40 @@ export class CloudDialect {
     if (!route.methods.includes(ex.req.method ?? '')) {
       return ex.json(405, { error: 'method not allowed' }, { allow: route.methods.join(', ') });
     }
-    const engine = this.engine;
+    const emulated = this.emulated;
     const id = route.id ?? '';
     switch (route.op) {
       case 'run':
       case 'runsync':
         return this.submit(ex, route.op, target);
       case 'status': {
-        const job = engine.lookup(id);
-        return job ? ex.json(200, engine.view(job)) : notFound(ex);
+        const job = emulated.lookup(id);
+        return job ? ex.json(200, emulated.view(job)) : notFound(ex);
       }
       case 'status-sync': {
-        let job = engine.lookup(id);
+        let job = emulated.lookup(id);
         if (job && !isTerminal(job.status)) {
-          await engine.waitForTerminal(job, clampWait(target.query.get('wait'), 1000, 90_000, 90_000));
-          job = engine.lookup(id);
+          await emulated.waitForTerminal(job, clampWait(target.query.get('wait'), MIN_WAIT_MS, RUNPOD.maxLongPollMs, RUNPOD.maxLongPollMs));
+          job = emulated.lookup(id);
         }
-        return job ? ex.json(200, engine.view(job)) : notFound(ex);
+        return job ? ex.json(200, emulated.view(job)) : notFound(ex);
       }
       case 'stream': {
-        const job = engine.lookup(id);
-        return job ? ex.json(200, engine.streamView(job)) : notFound(ex);
+        const job = emulated.lookup(id);
+        return job ? ex.json(200, emulated.streamView(job)) : notFound(ex);
       }
       case 'cancel': {
-        const job = engine.lookup(id);
+        const job = emulated.lookup(id);
         if (!job) return notFound(ex);
-        engine.cancel(job); // terminal jobs are left as they were
+        emulated.cancel(job); // terminal jobs are left as they were
         return ex.json(200, { id: job.id, status: job.status });
       }
       case 'retry':
         return this.retry(ex, id);
       case 'purge-queue':
-        return ex.json(200, { removed: engine.purgeQueue(), status: 'completed' });
+        return ex.json(200, { removed: emulated.purgeQueue(), status: 'completed' });
       case 'health':
-        return ex.json(200, engine.health());
+        return ex.json(200, emulated.health());
     }
   }
 
@@ -155,31 +157,33 @@ export class CloudDialect {
     const parsed = parseRunBody(body.text);
     if (!parsed.ok) return ex.json(400, { error: parsed.error });
     if (op === 'run') {
-      const job = this.engine.submit(parsed.input, { policy: parsed.policy, allowLost: true });
+      const job = this.emulated.submit(parsed.input, { policy: parsed.policy, allowLost: true });
       return ex.json(200, { id: job.id, status: 'IN_QUEUE' });
     }
     // RUNPOD_API.md: /runsync waits up to ?wait (default 90000, 1000–300000) and keeps its result 1 minute.
-    const job = this.engine.submit(parsed.input, {
+    const job = this.emulated.submit(parsed.input, {
       policy: parsed.policy,
-      retentionMs: Math.min(RUNSYNC_RETENTION_MS, this.opts.retentionMs),
+      retentionMs: Math.min(RUNPOD.runsyncRetentionMs, this.opts.retentionMs),
       allowLost: false,
     });
-    await this.engine.waitForTerminal(job, clampWait(target.query.get('wait'), 1000, 300_000, 90_000));
-    const cur = this.engine.lookup(job.id);
-    return ex.json(200, cur && isTerminal(cur.status) ? this.engine.view(cur) : { id: job.id, status: job.status });
+    const waitMs = clampWait(target.query.get('wait'), MIN_WAIT_MS, RUNPOD.maxRunsyncWaitMs, RUNPOD.defaultRunsyncWaitMs);
+    await this.emulated.waitForTerminal(job, waitMs);
+    const cur = this.emulated.lookup(job.id);
+    return ex.json(200, cur && isTerminal(cur.status) ? this.emulated.view(cur) : { id: job.id, status: job.status });
   }
 
   private retry(ex: Exchange, id: string): void {
-    const job = this.engine.lookup(id);
+    const job = this.emulated.lookup(id);
     if (!job) {
-      return this.engine.known(id)
-        ? ex.json(400, { error: 'job result expired; it cannot be retried' })
-        : notFound(ex);
+      if (this.emulated.known(id)) ex.json(400, { error: 'job result expired; it cannot be retried' });
+      else notFound(ex);
+      return;
     }
-    if (!this.engine.retry(job)) {
-      return ex.json(400, { error: `job is ${job.status}; only FAILED or TIMED_OUT jobs can be retried` });
+    if (!this.emulated.retry(job)) {
+      ex.json(400, { error: `job is ${job.status}; only FAILED or TIMED_OUT jobs can be retried` });
+      return;
     }
-    return ex.json(200, { id: job.id, status: 'IN_QUEUE' });
+    ex.json(200, { id: job.id, status: 'IN_QUEUE' });
   }
 }
 

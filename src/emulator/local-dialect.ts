@@ -70,7 +70,7 @@ export class LocalDialect {
         return ex.json(405, { detail: 'Method Not Allowed' }, { allow: route.methods.join(', ') });
       }
       if (route.op === 'status') return this.status(ex, route.id ?? '');
-      if (!body || !body.ok) return ex.json(413, { detail: 'Request Entity Too Large' });
+      if (!body?.ok) return ex.json(413, { detail: 'Request Entity Too Large' });
       const input = this.parseInput(ex, body.text);
       if (input === undefined) return;
       const job = this.create(input);
@@ -123,8 +123,11 @@ export class LocalDialect {
   }
 
   private answer(ex: Exchange, job: EmulatorJob, o: Outcome): void {
-    if (o.status === 'FAILED') return ex.json(200, { id: job.id, status: 'FAILED', error: o.error });
-    return ex.json(200, o.output === undefined ? { id: job.id, status: 'COMPLETED' } : { id: job.id, status: 'COMPLETED', output: o.output });
+    if (o.status === 'FAILED') {
+      ex.json(200, { id: job.id, status: 'FAILED', error: o.error });
+      return;
+    }
+    ex.json(200, o.output === undefined ? { id: job.id, status: 'COMPLETED' } : { id: job.id, status: 'COMPLETED', output: o.output });
   }
 
   /** Run the handler and the simulated execution time together, holding the lock. */

@@ -1,16 +1,10 @@
 /** Emulator defaults, filled in one place, and validation that reports every problem at once. */
 import { UsageError } from '../core/errors.js';
+import { RUNPOD } from '../core/wire.js';
 import { echoHandler } from './handler.js';
 import type { EmulatorOptions, FaultOptions } from './types.js';
 
 export type ResolvedOptions = Required<Omit<EmulatorOptions, 'faults'>> & { faults: FaultOptions };
-
-/** RUNPOD_API.md: /run results stay readable 30 minutes after the job finishes. */
-export const DEFAULT_RETENTION_MS = 30 * 60_000;
-/** RUNPOD_API.md: /runsync results stay 1 minute. */
-export const RUNSYNC_RETENTION_MS = 60_000;
-/** RUNPOD_API.md: policy.ttl defaults to 24 h, counted from submission. */
-export const DEFAULT_TTL_MS = 86_400_000;
 
 export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   const r: ResolvedOptions = {
@@ -24,7 +18,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     coldStartMs: o.coldStartMs ?? 0,
     idleTimeoutMs: o.idleTimeoutMs ?? 5000,
     timeScale: o.timeScale ?? 1,
-    retentionMs: o.retentionMs ?? DEFAULT_RETENTION_MS,
+    retentionMs: o.retentionMs ?? RUNPOD.runRetentionMs, // RUNPOD_API.md: /run results stay 30 min
     handler: o.handler ?? echoHandler,
     seed: o.seed ?? 1,
     faults: o.faults ?? {},

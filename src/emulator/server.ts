@@ -13,7 +13,7 @@ import { createStats, statsToJson } from './stats.js';
 import { Timers } from './timers.js';
 import type { Emulator, EmulatorJob, EmulatorOp, EmulatorOptions, FaultOptions } from './types.js';
 import { UsageError } from '../core/errors.js';
-import { JobEngine } from './workers.js';
+import { EmulatedEndpoint } from './endpoint.js';
 
 /** A matched route: its op (for stats, faults, rate limits) and how to serve it. */
 interface Routed {
@@ -27,9 +27,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const timers = new Timers();
   const jobs = new Map<string, EmulatorJob>();
   const faults = new FaultInjector(opts.seed, stats, opts.faults);
-  const engine = opts.dialect === 'cloud' ? new JobEngine(opts, stats, faults, timers, jobs) : undefined;
-  const cloud = engine && new CloudDialect(opts, engine);
-  const local = engine ? undefined : new LocalDialect(opts, stats, timers, jobs);
+  const emulated = opts.dialect === 'cloud' ? new EmulatedEndpoint(opts, stats, faults, timers, jobs) : undefined;
+  const cloud = emulated && new CloudDialect(opts, emulated);
+  const local = emulated ? undefined : new LocalDialect(opts, stats, timers, jobs);
   const routeOf = (target: Target): Routed => {
     if (cloud) {
       const r = cloud.route(target);
@@ -56,12 +56,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const ex = new Exchange(req, res, timers, decision.slowMs);
     switch (decision.fault?.kind) {
       case 'http500':
-        return ex.json(500, { error: 'Internal Server Error' });
+        ex.json(500, { error: 'Internal Server Error' });
+        return;
       case 'http502':
-        return ex.send(502, 'text/html', BAD_GATEWAY_HTML);
+        ex.send(502, 'text/html', BAD_GATEWAY_HTML);
+        return;
       case 'rate-limited': {
         const after = decision.fault.retryAfterSec;
-        return ex.json(429, { error: 'Too Many Requests' }, after === undefined ? undefined : { 'retry-after': String(after) });
+        ex.json(429, { error: 'Too Many Requests' }, after === undefined ? undefined : { 'retry-after': String(after) });
+        return;
       }
     }
     route.serve(ex).catch((err: unknown) => {
@@ -101,11 +104,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       faults.set(f);
     },
     expireAllResults() {
-      engine?.expireAllResults();
+      emulated?.expireAllResults();
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        engine?.close(); // releases long polls
+        emulated?.close(); // releases long polls
         timers.clearAll();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

@@ -69,7 +69,7 @@ export interface EmulatorOptions {
   idleTimeoutMs?: number;
   /** Divide every simulated duration (execution, cold start, idle timeout, retention, ttl) by this. Reported times stay unscaled. @default 1 */
   timeScale?: number;
-  /** How long a finished /run result stays readable before /status answers 404. @default 30 * 60_000 */
+  /** How long a finished /run result stays readable before /status answers 404. @default RUNPOD.runRetentionMs (30 min) */
   retentionMs?: number;
   /** The handler. Throws → FAILED; returns `{error: "msg"}` → FAILED with "msg". @default echo: `{echo: input}` */
   handler?: HandlerFn;

@@ -1,0 +1,63 @@
+/**
+ * The emulated endpoint's per-job bookkeeping, shared by the job table, the worker pool and result
+ * retention: the state behind each public EmulatorJob, a worker slot, and the per-status counts /health reports.
+ */
+import type { JobStatus } from '../core/wire.js';
+import type { Cancel } from './timers.js';
+import type { EmulatorJob } from './types.js';
+
+export interface Worker {
+  id: string;
+  phase: 'idle' | 'cold-start' | 'running';
+  job?: JobState;
+  /** Real epoch ms the worker last went idle; undefined = never ran (cold). */
+  idleSince?: number;
+  /** Pending cold-start or execution timer. */
+  cancelTimer?: Cancel;
+  /** Bumped whenever the current run is abandoned (cancel, ttl): late results of the old run are dropped. */
+  token: number;
+  execStartedAt: number;
+}
+
+export interface JobState {
+  job: EmulatorJob;
+  /** Real epoch ms of the last (re)queueing, for delayTime. */
+  queuedAt: number;
+  /** Real epoch ms past which the job is gone (policy.ttl, scaled). */
+  ttlDeadline: number;
+  /** Unscaled policy.ttl. */
+  ttlMs: number;
+  /** Real epoch ms past which the finished result is gone (retention, scaled). */
+  expiresAt?: number;
+  /** Unscaled retention of this job's result (run vs runsync). */
+  retentionMs: number;
+  /** Unscaled policy.executionTimeout. */
+  executionTimeoutMs?: number;
+  planned?: 'fail' | 'timedOut';
+  worker?: Worker;
+  streamed?: boolean;
+}
+
+/** Jobs per status, lost and expired jobs left out (what /health counts). */
+export class StatusCounts {
+  readonly byStatus: Record<JobStatus, number> = {
+    IN_QUEUE: 0,
+    IN_PROGRESS: 0,
+    COMPLETED: 0,
+    FAILED: 0,
+    CANCELLED: 0,
+    TIMED_OUT: 0,
+  };
+
+  /** A new job entered the queue. */
+  queued(): void {
+    this.byStatus.IN_QUEUE++;
+  }
+
+  set(s: JobState, status: JobStatus): void {
+    const job = s.job;
+    if (!job.lost && !job.expired) this.byStatus[job.status]--;
+    job.status = status;
+    if (!job.lost && !job.expired) this.byStatus[status]++;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The endpoint's fixed pool of workers and its FIFO queue (RUNPOD_API.md): a queued job waits for a
+ * free worker, a worker idle longer than idleTimeoutMs (or never used) cold-starts first, and
+ * delayTime = ms waiting for a worker, cold start included; executionTime = ms on the worker.
+ * policy.executionTimeout → TIMED_OUT. Simulated durations run on timers divided by timeScale.
+ */
+import { drawExecutionMs, errorPayload, runHandler, type Outcome } from './handler.js';
+import type { JobState, StatusCounts, Worker } from './job-state.js';
+import type { ResolvedOptions } from './options.js';
+import { FifoQueue } from './queue.js';
+import type { ResultRetention } from './retention.js';
+import { deriveRng, type Rng } from './rng.js';
+import type { Timers } from './timers.js';
+import type { EmulatorStats } from './types.js';
+
+export class WorkerPool {
+  private readonly queue = new FifoQueue<JobState>();
+  private readonly workers: Worker[] = [];
+  private readonly freeWorkers: Worker[] = [];
+  private running = 0;
+  private dispatchPending = false;
+  private closed = false;
+  private readonly timingRng: Rng;
+  private readonly ts: number;
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly stats: EmulatorStats,
+    private readonly timers: Timers,
+    private readonly counts: StatusCounts,
+    private readonly retention: Pick<ResultRetention, 'checkExpired' | 'markFinished'>,
+  ) {
+    this.ts = opts.timeScale;
+    this.timingRng = deriveRng(opts.seed, 'timings');
+    for (let i = 0; i < opts.workers; i++) {
+      const w: Worker = { id: `emu-worker-${i + 1}`, phase: 'idle', token: 0, execStartedAt: 0 };
+      this.workers.push(w);
+    }
+    // Stack, so the most recently used (warm) worker is picked first and spare ones can go cold.
+    this.freeWorkers.push(...[...this.workers].reverse());
+  }
+
+  private scaled(ms: number): number {
+    return ms / this.ts;
+  }
+
+  /** Queue the job; a free worker picks it up on a later turn of the event loop. */
+  enqueue(s: JobState): void {
+    this.queue.push(s);
+    this.scheduleDispatch();
+  }
+
+  /** Take every queued job out of the queue (not those already assigned to a starting worker). */
+  drainQueued(): JobState[] {
+    return this.queue.drain((s) => s.job.status === 'IN_QUEUE' && !s.job.expired && !s.worker);
+  }
+
+  /** Workers by phase, as /health counts them. */
+  workerCounts(): { idle: number; running: number; initializing: number } {
+    let initializing = 0;
+    for (const w of this.workers) if (w.phase === 'cold-start') initializing++;
+    return { idle: this.workers.length - this.running - initializing, running: this.running, initializing };
+  }
+
+  /** Stop every worker; late results of their runs are dropped. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.workers) {
+      w.cancelTimer?.();
+      w.token++;
+    }
+  }
+
+  /** Stop the worker (if any) on this job; its late result is ignored. */
+  abandonRun(s: JobState): void {
+    const w = s.worker;
+    if (!w || w.job !== s) return;
+    w.cancelTimer?.();
+    w.token++;
+    this.releaseWorker(w, Date.now());
+  }
+
+  private scheduleDispatch(): void {
+    if (this.dispatchPending || this.closed) return;
+    this.dispatchPending = true;
+    // Never start work inside the request that queued it: /run answers IN_QUEUE first.
+    this.timers.after(0, () => {
+      this.dispatchPending = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    const now = Date.now();
+    while (this.freeWorkers.length > 0 && !this.closed) {
+      const s = this.queue.shift((x) => x.job.status === 'IN_QUEUE' && !x.job.expired && !this.retention.checkExpired(x, now));
+      if (!s) return;
+      this.assign(this.freeWorkers.pop() as Worker, s, now);
+    }
+  }
+
+  private assign(w: Worker, s: JobState, now: number): void {
+    w.job = s;
+    s.worker = w;
+    const token = ++w.token;
+    const warm = w.idleSince !== undefined && now - w.idleSince <= this.scaled(this.opts.idleTimeoutMs);
+    const coldMs = warm ? 0 : this.opts.coldStartMs;
+    const waited = (now - s.queuedAt) * this.ts;
+    if (coldMs > 0) {
+      // The job stays IN_QUEUE while its worker boots: cold start is part of delayTime.
+      w.phase = 'cold-start';
+      w.cancelTimer = this.timers.after(this.scaled(coldMs), () => {
+        if (w.token === token) this.execute(w, s, waited + coldMs);
+      });
+    } else this.execute(w, s, waited);
+  }
+
+  private execute(w: Worker, s: JobState, delayMs: number): void {
+    const job = s.job;
+    const token = w.token;
+    const now = Date.now();
+    w.phase = 'running';
+    w.execStartedAt = now;
+    this.running++;
+    if (this.running > this.stats.maxConcurrentRunning) this.stats.maxConcurrentRunning = this.running;
+    job.startedAt = now;
+    job.delayTime = Math.round(delayMs);
+    job.workerId = w.id;
+    this.counts.set(s, 'IN_PROGRESS');
+
+    const execMs = drawExecutionMs(this.opts.executionMs, job.input, this.timingRng);
+    const limit = s.executionTimeoutMs;
+    const policyTimeout = limit !== undefined && limit < execMs;
+    let outcome: Outcome | 'TIMED_OUT' | undefined;
+    let reportedMs = policyTimeout ? (limit as number) : execMs;
+    if (policyTimeout || s.planned === 'timedOut') outcome = 'TIMED_OUT';
+    else if (s.planned === 'fail') {
+      const err = new Error('emulated fault: job failed on its first attempt');
+      err.name = 'EmulatedFault';
+      outcome = { status: 'FAILED', error: errorPayload(err) };
+    }
+    let timerDone = false;
+    const maybeFinish = () => {
+      if (timerDone && outcome !== undefined && w.token === token) this.finish(w, s, outcome, reportedMs);
+    };
+    if (outcome === undefined) {
+      const t0 = Date.now();
+      void runHandler(this.opts.handler, job.input, { jobId: job.id, attempt: job.attempt }).then((o) => {
+        // A handler slower (in real time) than the simulated execution reports its own duration.
+        reportedMs = Math.max(reportedMs, (Date.now() - t0) * this.ts);
+        outcome = o;
+        maybeFinish();
+      });
+    }
+    w.cancelTimer = this.timers.after(this.scaled(policyTimeout ? (limit as number) : execMs), () => {
+      timerDone = true;
+      maybeFinish();
+    });
+  }
+
+  private finish(w: Worker, s: JobState, outcome: Outcome | 'TIMED_OUT', reportedMs: number): void {
+    const job = s.job;
+    const now = Date.now();
+    this.releaseWorker(w, now);
+    if (job.status !== 'IN_PROGRESS') return; // cancelled or expired meanwhile: the result is discarded
+    job.executionTime = Math.round(reportedMs);
+    if (outcome === 'TIMED_OUT') this.counts.set(s, 'TIMED_OUT');
+    else {
+      if (outcome.output !== undefined) job.output = outcome.output;
+      if (outcome.error !== undefined) job.error = outcome.error;
+      this.counts.set(s, outcome.status);
+    }
+    this.retention.markFinished(s, now);
+  }
+
+  private releaseWorker(w: Worker, now: number): void {
+    if (w.phase === 'running') {
+      this.running--;
+      this.stats.busyMs += now - w.execStartedAt;
+    }
+    if (w.job) w.job.worker = undefined;
+    w.job = undefined;
+    w.cancelTimer = undefined;
+    w.phase = 'idle';
+    w.idleSince = now;
+    this.freeWorkers.push(w);
+    this.scheduleDispatch();
+  }
+}
