@@ -1,5 +1,6 @@
 import { round6 } from '../core/numbers.js';
 import type { Sample } from '../core/records.js';
+import { type NextStep, nextStep, tallyOf } from '../report/next-step.js';
 import { lockHolder } from '../store/lock.js';
 import { openBatch } from './open.js';
 
@@ -20,6 +21,8 @@ export interface BatchStatus {
   runningPid: number | null;
   /** The newest progress sample, when a run is going on or was. */
   last: Sample | null;
+  /** What to do now, from how the last run stopped (report/next-step.ts). */
+  next: NextStep;
 }
 
 /** A batch's progress from its state — also while another process runs it (SQLite WAL lets a reader in). */
@@ -31,6 +34,7 @@ export function batchStatus(outDir: string): BatchStatus {
     const billed = store.billed();
     let last: Sample | null = null;
     for (const s of store.samples()) last = s;
+    const runningPid = lockHolder(outDir);
     return {
       outDir,
       input: run.input,
@@ -43,8 +47,9 @@ export function batchStatus(outDir: string): BatchStatus {
       estimatedCostUsd: settings.pricePerSecond === null ? null : round6(billed.seconds * settings.pricePerSecond),
       runs: store.runCount(),
       wallSeconds: store.wallSeconds(),
-      runningPid: lockHolder(outDir),
+      runningPid,
       last,
+      next: nextStep(runningPid !== null ? { kind: 'running' } : store.lastStop(), tallyOf(byState), outDir),
     };
   } finally {
     store.close();

@@ -20,7 +20,8 @@ function statusText(s: BatchStatus): string {
     `  input ${s.input} → ${s.endpoint ?? s.baseUrl}`,
     `  ${s.runs} run(s), ${formatDuration(s.wallSeconds * 1000)} in all; billed ${s.billedSeconds} s` +
       (s.estimatedCostUsd !== null ? ` (~$${s.estimatedCostUsd.toFixed(4)})` : ''),
-    s.runningPid !== null ? `  running now (pid ${s.runningPid})` : `  not running${done < s.total ? ': rerun the same command to resume' : ''}`,
+    s.runningPid !== null ? `  running now (pid ${s.runningPid})` : '  not running',
+    `next: ${s.next.text.replaceAll('`', '')}`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -168,6 +168,8 @@ describe('the next step is the real one, and errors.jsonl holds only rows that f
     const md = readFileSync(join(r.outDir, 'report.md'), 'utf8');
     expect(md).toMatch(/\*\*Next:\*\* RunPod refused the API key .*set a valid RUNPOD_API_KEY/);
     expect(md).not.toMatch(/the run was interrupted/);
+    // `status` says the same, not "rerun the same command to resume".
+    expect(batchStatus(r.outDir).next).toMatchObject({ action: 'fix-key' });
     const store = Store.open(r.outDir, { readonly: true });
     try {
       expect(store.lastStop()).toMatchObject({ kind: 'fatal', code: 'RPB_AUTH' });
