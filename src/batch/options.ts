@@ -25,6 +25,8 @@ export interface RunBatchOptions {
   concurrency?: number | 'auto';
   /** Learn the in-flight target from /health (under `concurrency` when it is a number). @default true with an endpoint */
   autoSize?: boolean;
+  /** How often /health is read while auto-sizing, ms. @default 3000 */
+  healthEveryMs?: number;
   /** Times a FAILED or TIMED_OUT row is run again. @default 2 (DEFAULTS.retries) */
   retries?: number;
   /** Field holding the row id. @default 'id' (DEFAULTS.idField) */

@@ -93,6 +93,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       {
         concurrency,
         autoSize: auto ? {} : null,
+        healthEveryMs: opts.healthEveryMs,
         retries,
         retentionMs: opts.retentionMs,
         unreachableMs: opts.unreachableMs,

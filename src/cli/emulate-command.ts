@@ -8,6 +8,10 @@ export interface EmulateCommandOptions {
   endpoints: string[];
   dialect: 'cloud' | 'local';
   workers: number;
+  minWorkers?: number;
+  scaler: 'queue-delay' | 'request-count';
+  scalerValue?: number;
+  idleTimeoutMs: number;
   execMs: string;
   coldStartMs: number;
   timeScale: number;
@@ -28,6 +32,10 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
     endpoints: o.endpoints,
     dialect: o.dialect,
     workers: o.workers,
+    minWorkers: o.minWorkers,
+    scaler: o.scaler,
+    scalerValue: o.scalerValue,
+    idleTimeoutMs: o.idleTimeoutMs,
     executionMs: parseExecMs(o.execMs),
     coldStartMs: o.coldStartMs,
     timeScale: o.timeScale,

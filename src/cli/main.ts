@@ -191,7 +191,11 @@ export async function main(argv: string[]): Promise<number> {
             .option('api-key', { type: 'string', default: 'test-key', describe: 'Bearer key clients must send' })
             .option('endpoint', { type: 'string', array: true, default: ['test-endpoint'], describe: 'endpoint ids served' })
             .option('dialect', { choices: ['cloud', 'local'] as const, default: 'cloud' as const, describe: "'local' speaks like runpod-python's --rp_serve_api" })
-            .option('workers', { type: 'number', default: 4 })
+            .option('workers', { type: 'number', default: 4, alias: 'max-workers', describe: 'workers (the most it scales to, with --min-workers)' })
+            .option('min-workers', { type: 'number', describe: 'autoscale from this many (RunPod\'s active workers) up to --workers [default: --workers: a fixed pool]' })
+            .option('scaler', { choices: ['queue-delay', 'request-count'] as const, default: 'queue-delay' as const, describe: "RunPod's scaler, when autoscaling" })
+            .option('scaler-value', { type: 'number', describe: 'queue delay in ms, or requests per worker [default: 4000 / 4]' })
+            .option('idle-timeout-ms', { type: 'number', default: 5000, describe: 'an idle worker goes cold (a fixed pool) or stops (autoscaling) after this' })
             .option('exec-ms', { type: 'string', default: '50-150', describe: 'execution time per job: N or MIN-MAX ms' })
             .option('cold-start-ms', { type: 'number', default: 0 })
             .option('time-scale', { type: 'number', default: 1, describe: 'run simulated time this many times faster' })
@@ -213,6 +217,10 @@ export async function main(argv: string[]): Promise<number> {
             endpoints: a.endpoint.map(String),
             dialect: a.dialect,
             workers: a.workers,
+            minWorkers: a['min-workers'],
+            scaler: a.scaler,
+            scalerValue: a['scaler-value'],
+            idleTimeoutMs: a['idle-timeout-ms'],
             execMs: a['exec-ms'],
             coldStartMs: a['cold-start-ms'],
             timeScale: a['time-scale'],

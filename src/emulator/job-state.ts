@@ -16,6 +16,8 @@ export interface Worker {
   cancelTimer?: Cancel;
   /** Bumped whenever the current run is abandoned (cancel, ttl): late results of the old run are dropped. */
   token: number;
+  /** Real epoch ms the worker was started (autoscaling: billed from here to its stop). */
+  startedAt?: number;
   execStartedAt: number;
 }
 

@@ -25,6 +25,18 @@ export class FifoQueue<T> {
     return undefined;
   }
 
+  /** Live items from the head for as long as `cond` holds (the oldest first: stops at the first live one failing it). */
+  countWhile(isLive: (item: T) => boolean, cond: (item: T) => boolean): number {
+    let n = 0;
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i] as T;
+      if (!isLive(item)) continue;
+      if (!cond(item)) break;
+      n++;
+    }
+    return n;
+  }
+
   /** Remove every live item and return them (purge-queue). */
   drain(isLive: (item: T) => boolean): T[] {
     const out: T[] = [];

@@ -13,6 +13,8 @@ export function createStats(): EmulatorStats {
     submissionsByInput: new Map(),
     maxConcurrentRunning: 0,
     busyMs: 0,
+    workerMs: 0,
+    workersStarted: 0,
   };
 }
 

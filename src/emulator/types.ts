@@ -59,8 +59,21 @@ export interface EmulatorOptions {
   endpoints?: string[];
   /** 'cloud' = api.runpod.ai/v2 shape; 'local' = runpod-python's `--rp_serve_api` dev server. @default 'cloud' */
   dialect?: 'cloud' | 'local';
-  /** Number of workers pulling from the queue. @default 4 */
+  /** Number of workers pulling from the queue; with `minWorkers` below it, the most the endpoint scales to. @default 4 */
   workers?: number;
+  /**
+   * Workers always running (RunPod's "active workers"). Below `workers`, the endpoint autoscales like RunPod's: once a
+   * second the scaler adds workers (each cold-starts first), and a worker idle for idleTimeoutMs stops, down to this.
+   * @default workers (a fixed pool)
+   */
+  minWorkers?: number;
+  /**
+   * RunPod's scalers: 'queue-delay' adds a worker for each job that has waited longer than scalerValue ms; 'request-count'
+   * keeps ceil((inQueue + inProgress) / scalerValue) workers. @default 'queue-delay'
+   */
+  scaler?: 'queue-delay' | 'request-count';
+  /** @default 4000 (ms) for queue-delay, 4 for request-count — RunPod's defaults */
+  scalerValue?: number;
   /** Execution time per job in (unscaled) ms. @default {min: 50, max: 150} */
   executionMs?: ExecutionMsOption;
   /** Cold start ms added to delayTime the first time a worker starts (and after idling longer than idleTimeoutMs). @default 0 */
@@ -90,6 +103,13 @@ export interface EmulatorStats {
   maxConcurrentRunning: number;
   /** Total ms workers spent executing, in real (scaled) time. */
   busyMs: number;
+  /**
+   * Worker-ms an autoscaling endpoint would bill (simulated time): each worker from its start to its stop — cold start,
+   * execution and the idle timeout included, as RunPod bills. Workers still running count up to now. 0 for a fixed pool.
+   */
+  workerMs: number;
+  /** Workers started by the autoscaler (each one a cold start). */
+  workersStarted: number;
 }
 
 export interface EmulatorJob {

@@ -1,8 +1,11 @@
 /**
- * The endpoint's fixed pool of workers and its FIFO queue (RUNPOD_API.md): a queued job waits for a
- * free worker, a worker idle longer than idleTimeoutMs (or never used) cold-starts first, and
- * delayTime = ms waiting for a worker, cold start included; executionTime = ms on the worker.
- * policy.executionTimeout → TIMED_OUT. Simulated durations run on timers divided by timeScale.
+ * The endpoint's pool of workers and its FIFO queue (RUNPOD_API.md): a queued job waits for a free worker, a worker
+ * idle longer than idleTimeoutMs (or never used) cold-starts first, and delayTime = ms waiting for a worker, cold start
+ * included; executionTime = ms on the worker. policy.executionTimeout → TIMED_OUT. With minWorkers below workers the
+ * pool autoscales as RunPod's does ("Workers and scaling"): once a second the scaler adds workers — queue delay: one
+ * per job waiting longer than scalerValue ms, beyond those already starting; request count: up to
+ * ceil((inQueue + inProgress) / scalerValue) — and an idle worker stops after idleTimeoutMs, down to minWorkers.
+ * Simulated durations run on timers divided by timeScale.
  */
 import { drawExecutionMs, errorPayload, runHandler, type Outcome } from './handler.js';
 import type { JobState, StatusCounts, Worker } from './job-state.js';
@@ -22,6 +25,9 @@ export class WorkerPool {
   private closed = false;
   private readonly timingRng: Rng;
   private readonly ts: number;
+  private readonly autoscale: boolean;
+  private nextId = 0;
+  private cancelScaler: (() => void) | undefined;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -32,12 +38,54 @@ export class WorkerPool {
   ) {
     this.ts = opts.timeScale;
     this.timingRng = deriveRng(opts.seed, 'timings');
-    for (let i = 0; i < opts.workers; i++) {
-      const w: Worker = { id: `emu-worker-${i + 1}`, phase: 'idle', token: 0, execStartedAt: 0 };
-      this.workers.push(w);
-    }
+    this.autoscale = opts.minWorkers < opts.workers;
+    const start = this.autoscale ? opts.minWorkers : opts.workers;
+    for (let i = 0; i < start; i++) this.workers.push(this.newWorker(Date.now()));
     // Stack, so the most recently used (warm) worker is picked first and spare ones can go cold.
     this.freeWorkers.push(...[...this.workers].reverse());
+    if (this.autoscale) this.scheduleScaler();
+  }
+
+  private newWorker(now: number): Worker {
+    return { id: `emu-worker-${++this.nextId}`, phase: 'idle', token: 0, execStartedAt: 0, startedAt: now };
+  }
+
+  /** The autoscaler's tick, once a (simulated) second. */
+  private scheduleScaler(): void {
+    if (this.closed) return;
+    this.cancelScaler = this.timers.after(this.scaled(1000), () => {
+      this.scale(Date.now());
+      this.scheduleScaler();
+    });
+  }
+
+  private scale(now: number): void {
+    // Idle workers past their idle timeout stop (RunPod bills up to here).
+    for (let i = this.freeWorkers.length - 1; i >= 0 && this.workers.length > this.opts.minWorkers; i--) {
+      const w = this.freeWorkers[i]!;
+      if (now - (w.idleSince ?? w.startedAt ?? now) < this.scaled(this.opts.idleTimeoutMs)) continue;
+      this.freeWorkers.splice(i, 1);
+      this.workers.splice(this.workers.indexOf(w), 1);
+      this.stats.workerMs += (now - (w.startedAt ?? now)) * this.ts;
+    }
+    let add: number;
+    if (this.opts.scaler === 'queue-delay') {
+      const live = (x: JobState) => x.job.status === 'IN_QUEUE' && !x.job.expired && !x.worker;
+      const late = this.queue.countWhile(live, (x) => (now - x.queuedAt) * this.ts > this.opts.scalerValue);
+      // Workers starting (booting, or added and not yet given a job) will take the oldest of them.
+      const starting = this.workers.filter((w) => w.phase === 'cold-start' || (w.idleSince === undefined && !w.job)).length;
+      add = late - starting;
+    } else {
+      add = Math.ceil((this.counts.byStatus.IN_QUEUE + this.counts.byStatus.IN_PROGRESS) / this.opts.scalerValue) - this.workers.length;
+    }
+    add = Math.min(add, this.opts.workers - this.workers.length);
+    for (let k = 0; k < add; k++) {
+      const w = this.newWorker(now);
+      this.workers.push(w);
+      this.freeWorkers.push(w);
+      this.stats.workersStarted++;
+    }
+    if (add > 0) this.scheduleDispatch();
   }
 
   private scaled(ms: number): number {
@@ -65,7 +113,10 @@ export class WorkerPool {
   /** Stop every worker; late results of their runs are dropped. */
   close(): void {
     this.closed = true;
+    this.cancelScaler?.();
+    const now = Date.now();
     for (const w of this.workers) {
+      if (this.autoscale) this.stats.workerMs += (now - (w.startedAt ?? now)) * this.ts;
       w.cancelTimer?.();
       w.token++;
     }

@@ -65,3 +65,39 @@ describe('auto-sizing (the default)', () => {
     expect(e.stats.requests.health ?? 0).toBe(0);
   });
 });
+
+describe('against an autoscaling endpoint (the emulator scales as RunPod does)', () => {
+  it('queue delay: the endpoint grows to its max on the queue auto-sizing keeps, then stops its idle workers', async () => {
+    // 0 → 12 workers, a worker per job waiting > 300 ms, 200 ms cold starts, stop after 400 ms idle.
+    const e = await startEmulator({ workers: 12, minWorkers: 0, scaler: 'queue-delay', scalerValue: 300, coldStartMs: 200, idleTimeoutMs: 400, executionMs: 60 });
+    const r = await runBatch(opts(e, writeJsonl(dir, 'scaling.jsonl', 1200), { healthEveryMs: 300 }));
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBe(12);
+    expect(e.stats.workersStarted).toBeGreaterThanOrEqual(12);
+    // Each worker's first job waited for its cold start: the report counts them.
+    const md = readFileSync(join(r.outDir, 'report.md'), 'utf8');
+    expect(md).toMatch(/(\d+) of \1 workers had a cold start|of \d+ workers had a cold start/);
+    // Idle workers stop: /health ends at zero workers, and the billed worker time is counted.
+    const health = async () => (await (await fetch(`${e.baseUrl}/test-endpoint/health`, { headers: { authorization: 'Bearer test-key' } })).json()) as { workers: { idle: number; running: number } };
+    for (;;) {
+      const h = await health();
+      if (h.workers.idle + h.workers.running === 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(e.stats.workerMs).toBeGreaterThan(0);
+  });
+
+  it('a fixed 3 in flight never lets it grow past a few workers: the client’s queue is the scaling signal', async () => {
+    const e = await startEmulator({ workers: 12, minWorkers: 0, scaler: 'request-count', scalerValue: 1, coldStartMs: 100, idleTimeoutMs: 400, executionMs: 40 });
+    const r = await runBatch(opts(e, writeJsonl(dir, 'starved.jsonl', 200), { concurrency: 3, autoSize: false }));
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBeLessThanOrEqual(3);
+  });
+
+  it('request count: auto-sizing grows it to its max', async () => {
+    const e = await startEmulator({ workers: 16, minWorkers: 0, scaler: 'request-count', scalerValue: 2, coldStartMs: 150, idleTimeoutMs: 400, executionMs: 60 });
+    const r = await runBatch(opts(e, writeJsonl(dir, 'rc.jsonl', 1200), { healthEveryMs: 300 }));
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBe(16);
+  });
+});
