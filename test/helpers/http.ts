@@ -1,5 +1,6 @@
 /** Real-HTTP helpers for tests that talk to the emulator with undici. */
 import { request } from 'undici';
+import { waitFor } from '../support/wait.js';
 
 export interface Answer<T = any> {
   status: number;
@@ -44,15 +45,12 @@ export async function call<T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', u
   return { status: res.statusCode, headers: res.headers, text, body: parsed };
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Poll fn until pred holds (or throw after timeoutMs). */
-export async function pollUntil<T>(fn: () => Promise<T>, pred: (v: T) => boolean, timeoutMs = 5000, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (pred(v)) return v;
-    if (Date.now() > deadline) throw new Error(`pollUntil: condition not met after ${timeoutMs} ms; last value: ${JSON.stringify(v)}`);
-    await sleep(everyMs);
-  }
+/** Calls fn until pred holds for its answer, and returns that answer (no deadline: the test's timeout bounds it). */
+export async function pollUntil<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what = 'the polled answer to match'): Promise<T> {
+  let last: T | undefined;
+  await waitFor(async () => {
+    last = await fn();
+    return pred(last);
+  }, what);
+  return last as T;
 }

@@ -5,6 +5,7 @@ import type { Emulator, EmulatorOptions, FaultOptions } from '../../src/emulator
 import { readResults, readStats } from '../support/results.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { abortWhen, waitFor } from '../support/wait.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
@@ -78,13 +79,15 @@ describe('faults from the endpoint: every row still ends COMPLETED, exactly once
     const out = outDir();
     const base = { input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, concurrency: 20 };
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 400);
+    // Interrupted once the endpoint has 20 jobs (the concurrency): most are still queued on its 4 workers.
+    abortWhen(ac, () => e.stats.jobsCreated >= 20, '20 jobs on the endpoint');
     const first = await runBatch({ ...base, signal: ac.signal });
     expect(first.exitCode).toBe(130);
     const left = readResults(out).filter((x) => x.status !== 'COMPLETED');
     const inFlight = left.filter((x) => x.jobId !== null).length;
     expect(inFlight).toBeGreaterThan(0);
-    await new Promise((res) => setTimeout(res, 3000)); // the jobs finish on the endpoint while nobody watches…
+    // The jobs finish on the endpoint while nobody watches…
+    await waitFor(() => [...e.jobs.values()].every((j) => j.status === 'COMPLETED'), 'every job on the endpoint COMPLETED');
     e.expireAllResults(); // …and their results pass the retention
     const second = await runBatch({ ...base, retentionMs: 1000 });
     expect(second.exitCode).toBe(0);
@@ -159,7 +162,7 @@ describe('stop instead of burning the file', () => {
     const out = outDir();
     const base = { input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl };
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 500);
+    abortWhen(ac, () => e.stats.jobsCreated === rows, `all ${rows} jobs on the endpoint`);
     const logs: string[] = [];
     const first = await runBatch({ ...base, signal: ac.signal, cancelOnExit: true, log: (m) => logs.push(m) });
     expect(first.exitCode).toBe(130);

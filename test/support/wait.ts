@@ -51,3 +51,14 @@ function describe(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * Aborts `ac` once `cond` holds (a run interrupted at a known point of its progress, not after a fixed time).
+ * Not awaited by the caller: when the test ends first, the wait just stops.
+ */
+export function abortWhen(ac: AbortController, cond: () => unknown, what: string): void {
+  waitFor(cond, what).then(
+    () => ac.abort(),
+    () => {},
+  );
+}
