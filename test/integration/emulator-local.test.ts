@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { call } from '../helpers/http.js';
+import { call } from '../support/http.js';
 import { waitFor } from '../support/wait.js';
 
 const open: Emulator[] = [];

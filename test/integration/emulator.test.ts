@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { call, pollUntil, type Answer } from '../helpers/http.js';
+import { call, pollUntil, type Answer } from '../support/http.js';
 import { waitFor } from '../support/wait.js';
 
 const open: Emulator[] = [];
@@ -554,7 +554,7 @@ describe('emulator: close()', () => {
   it('leaves nothing behind: a process with running jobs, slow answers and long polls exits after close()', { timeout: 25_000 }, async () => {
     const child = spawn(
       process.execPath,
-      ['--import', fileURLToPath(new URL('../helpers/ts-loader.mjs', import.meta.url)), fileURLToPath(new URL('../helpers/emulator-close-child.mjs', import.meta.url))],
+      ['--import', fileURLToPath(new URL('../support/ts-loader.mjs', import.meta.url)), fileURLToPath(new URL('../support/emulator-close-child.mjs', import.meta.url))],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

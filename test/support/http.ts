@@ -1,6 +1,6 @@
 /** Real-HTTP helpers for tests that talk to the emulator with undici. */
 import { request } from 'undici';
-import { waitFor } from '../support/wait.js';
+import { waitFor } from './wait.js';
 
 export interface Answer<T = any> {
   status: number;
