@@ -74,9 +74,9 @@ describe('commands around a batch', () => {
     const csvPath = join(dir, 'export.csv');
     expect((await runCli(['export', b.out, '--format', 'csv', '-o', csvPath])).code).toBe(0);
     const [header, first] = readFileSync(csvPath, 'utf8').split('\r\n');
-    const cols = header.split(',');
+    const cols = header!.split(',');
     expect(cols).toEqual(expect.arrayContaining(['id', 'status', 'input.id', 'input.prompt', 'input.n', 'output.echo.prompt', 'jobId', 'executionTime']));
-    const cells = first.split(',');
+    const cells = first!.split(',');
     expect(cells[cols.indexOf('output.echo.prompt')]).toBe('p1');
     expect(cells[cols.indexOf('status')]).toBe('COMPLETED');
   });

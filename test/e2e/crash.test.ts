@@ -12,10 +12,13 @@ const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
 let emu: Emulator | undefined;
 
-/** Deterministic pseudo-random kill moments. */
+/** Deterministic pseudo-random kill points. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 describe('crash safety', () => {

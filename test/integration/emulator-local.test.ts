@@ -54,9 +54,10 @@ describe('emulator (local dialect)', () => {
 
   it('maps handler failures: thrown error → JSON error string, {error} → that string, null → no output key', async () => {
     const emu = await local({
-      handler: (input: any) => {
-        if (input.kind === 'throw') throw new RangeError('out of range');
-        if (input.kind === 'error') return { error: 'msg' };
+      handler: (input) => {
+        const { kind } = input as { kind: string };
+        if (kind === 'throw') throw new RangeError('out of range');
+        if (kind === 'error') return { error: 'msg' };
         return null;
       },
     });

@@ -21,6 +21,8 @@ async function emulator(o: EmulatorOptions = {}): Promise<Emulator> {
   return emu;
 }
 
+/** An execution time given by the job's own input, `{ms}`. */
+const msOf = (input: unknown) => (input as { ms: number }).ms;
 const ep = (emu: Emulator, path: string) => `${emu.baseUrl}/test-endpoint/${path}`;
 const run = (emu: Emulator, input: unknown, extra: Record<string, unknown> = {}) =>
   call('POST', ep(emu, 'run'), { json: { input, ...extra } });
@@ -81,12 +83,13 @@ describe('emulator (cloud dialect): run and status', () => {
     const attempts: number[] = [];
     const emu = await emulator({
       executionMs: 5,
-      handler: async (input: any, ctx) => {
+      handler: async (input, ctx) => {
+        const { kind } = input as { kind: string };
         attempts.push(ctx.attempt);
-        if (input.kind === 'throw') throw new TypeError('boom');
-        if (input.kind === 'error') return { error: 'bad input' };
-        if (input.kind === 'null') return null;
-        return { ok: input.kind };
+        if (kind === 'throw') throw new TypeError('boom');
+        if (kind === 'error') return { error: 'bad input' };
+        if (kind === 'null') return null;
+        return { ok: kind };
       },
     });
     const thrown = await runToEnd(emu, { kind: 'throw' });
@@ -106,7 +109,7 @@ describe('emulator (cloud dialect): run and status', () => {
   });
 
   it('runsync answers the finished job, or the running {id, status} when wait elapses', async () => {
-    const emu = await emulator({ executionMs: (input: any) => input.ms });
+    const emu = await emulator({ executionMs: msOf });
     const quick = await call('POST', ep(emu, 'runsync'), { json: { input: { ms: 50 } } });
     expect(quick.status).toBe(200);
     expect(quick.body).toMatchObject({ status: 'COMPLETED', output: { echo: { ms: 50 } }, executionTime: 50 });
@@ -238,8 +241,8 @@ describe('emulator (cloud dialect): workers', () => {
     const emu = await emulator({
       workers: 1,
       executionMs: 300,
-      handler: (input: any) => {
-        if (input.fail) throw new Error('nope');
+      handler: (input) => {
+        if ((input as { fail?: boolean }).fail) throw new Error('nope');
         return input;
       },
     });
@@ -257,7 +260,7 @@ describe('emulator (cloud dialect): workers', () => {
   });
 
   it('status-sync returns as soon as the job finishes, or when wait elapses', async () => {
-    const emu = await emulator({ executionMs: (input: any) => input.ms });
+    const emu = await emulator({ executionMs: msOf });
     const r = await run(emu, { ms: 300 });
     let t0 = Date.now();
     // COMPLETED from a 10 s wait on a 300 ms job: it answered when the job ended, not when the wait did.
@@ -289,7 +292,7 @@ describe('emulator (cloud dialect): retention, ttl, lost jobs', () => {
   });
 
   it('expireAllResults() expires every finished job now; queued ones stay', async () => {
-    const emu = await emulator({ workers: 1, executionMs: (input: any) => input.ms });
+    const emu = await emulator({ workers: 1, executionMs: msOf });
     const done = await runToEnd(emu, { ms: 5 });
     const longRun = await run(emu, { ms: 60_000 });
     emu.expireAllResults();
@@ -309,7 +312,7 @@ describe('emulator (cloud dialect): retention, ttl, lost jobs', () => {
   });
 
   it('policy.ttl removes a job still waiting in the queue', async () => {
-    const emu = await emulator({ workers: 1, executionMs: (input: any) => input.ms });
+    const emu = await emulator({ workers: 1, executionMs: msOf });
     const long = await run(emu, { ms: 1000 });
     const short = await run(emu, { ms: 10 }, { policy: { ttl: 200 } });
     expect((await status(emu, short.body.id)).body.status).toBe('IN_QUEUE');
@@ -443,11 +446,11 @@ describe('emulator (cloud dialect): cancel, retry, purge', () => {
     const emu = await emulator({ workers: 1, executionMs: 300 });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await run(emu, { p: i })).body.id);
-    await untilStatus(emu, ids[0], (s) => s === 'IN_PROGRESS');
+    await untilStatus(emu, ids[0]!, (s) => s === 'IN_PROGRESS');
     const purged = await call('POST', ep(emu, 'purge-queue'));
     expect(purged.body).toEqual({ removed: 4, status: 'completed' });
     for (const id of ids.slice(1)) expect((await status(emu, id)).status).toBe(404);
-    expect((await untilStatus(emu, ids[0], terminal)).body.status).toBe('COMPLETED');
+    expect((await untilStatus(emu, ids[0]!, terminal)).body.status).toBe('COMPLETED');
     expect((await call('GET', ep(emu, 'health'))).body.jobs).toMatchObject({ inQueue: 0, completed: 1 });
   });
 });
@@ -459,11 +462,11 @@ describe('emulator (cloud dialect): HTTP faults and rate limits', () => {
         rateLimits: { status: { limit: 3, windowMs: 60_000, retryAfter: true }, run: { limit: 1, windowMs: 60_000 } },
       },
     });
-    const answers = [];
+    const answers: Answer[] = [];
     for (let i = 0; i < 5; i++) answers.push(await status(emu, 'whatever-u1'));
     expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 429, 429]);
-    expect(answers[3].headers['retry-after']).toBe('60');
-    expect(answers[3].body).toEqual({ error: expect.any(String) });
+    expect(answers[3]!.headers['retry-after']).toBe('60');
+    expect(answers[3]!.body).toEqual({ error: expect.any(String) });
     // status-sync shares the /status limit (RUNPOD_API.md).
     expect((await call('GET', ep(emu, 'status-sync/x'))).status).toBe(429);
 

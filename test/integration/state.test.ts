@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from '
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatch, type RunBatchOptions } from '../../src/batch/run.js';
+import { runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { StateError } from '../../src/core/errors.js';
 import { acquireLock } from '../../src/store/lock.js';
@@ -166,7 +166,7 @@ describe('the job-id log', () => {
       db.pragma('user_version = 1');
     });
     const ro = Store.open(o.out!, { readonly: true });
-    expect(ro.counts(ro.getMeta<number>('gen')!)).toEqual({ COMPLETED: 6 });
+    expect(ro.counts(ro.getMeta('gen')!)).toEqual({ COMPLETED: 6 });
     ro.close();
     expect((await runBatch(o)).exitCode).toBe(0);
     withStateDb(

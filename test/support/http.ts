@@ -2,7 +2,30 @@
 import { request } from 'undici';
 import { waitFor } from './wait.js';
 
-export interface Answer<T = any> {
+/**
+ * The fields of the emulator's JSON answers, read by the tests: which of them an answer has depends on the route
+ * (run/status: id, status, times, output, error; health: jobs, workers; purge-queue: removed; /_emulator/stats:
+ * the counters; the local dialect's 422: detail). A test that reads an absent one gets undefined and fails its check.
+ */
+export interface EmulatorBody {
+  id: string;
+  status: string;
+  delayTime: number;
+  executionTime: number;
+  workerId: string;
+  output: unknown;
+  error: string;
+  stream: unknown[];
+  jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number };
+  workers: { idle: number; running: number; initializing: number; ready: number; throttled: number; unhealthy: number };
+  removed: number;
+  detail: unknown;
+  jobsCreated: number;
+  requests: Record<string, number>;
+  submissionsByInput: Record<string, number>;
+}
+
+export interface Answer<T = EmulatorBody> {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
@@ -21,7 +44,7 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-export async function call<T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, o: CallOptions = {}): Promise<Answer<T>> {
+export async function call<T = EmulatorBody>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, o: CallOptions = {}): Promise<Answer<T>> {
   const key = o.key === undefined ? 'test-key' : o.key;
   const headers: Record<string, string> = {};
   if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -36,13 +59,13 @@ export async function call<T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', u
     signal: o.timeoutMs === undefined ? undefined : AbortSignal.timeout(o.timeoutMs),
   });
   const text = await res.body.text();
-  let parsed: any;
+  let parsed: T | undefined;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text) as T;
   } catch {
     parsed = undefined;
   }
-  return { status: res.statusCode, headers: res.headers, text, body: parsed };
+  return { status: res.statusCode, headers: res.headers, text, body: parsed as T };
 }
 
 /** Calls fn until pred holds for its answer, and returns that answer (no deadline: the test's timeout bounds it). */
