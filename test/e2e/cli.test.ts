@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { readResults } from '../support/results.js';
 import { runCli, startCli } from '../support/cli.js';
-import { emulatorsClosedAfterEach, ENV, sleep } from '../support/emulator.js';
+import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
@@ -75,12 +76,15 @@ describe('the runpod-batch bin', () => {
     const out = join(dir, 'kill');
     const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', String(concurrency), '--no-progress'];
     const kills = 4;
+    const e = emu;
     for (let k = 0; k < kills; k++) {
-      const { child, done } = startCli(args, ENV);
-      await sleep(700 + k * 350);
-      child.kill('SIGKILL');
-      const r = await done;
-      expect(r.signal).toBe('SIGKILL');
+      const cli = startCli(args, ENV);
+      // Each run is killed once the emulator has made another fifth of the rows' jobs: 120, 240, 360, 480.
+      const target = ((k + 1) * rows) / (kills + 1);
+      await waitFor(() => e.stats.jobsCreated >= target || cli.exited(), `the emulator has created ${target} jobs`);
+      cli.child.kill('SIGKILL');
+      const r = await cli.done;
+      expect(r.signal, `run ${k} ended before its kill: ${r.stdout}${r.stderr}`).toBe('SIGKILL');
     }
     // The kills landed mid-run: work was left for the last run.
     const before = new Database(join(out, 'state.sqlite'), { readonly: true });
@@ -97,12 +101,14 @@ describe('the runpod-batch bin', () => {
     expect(res.every((x) => JSON.stringify(x.output) === JSON.stringify({ echo: x.input }))).toBe(true);
     // The state knows one job per row: no row was submitted twice knowingly.
     const db = new Database(join(out, 'state.sqlite'), { readonly: true });
-    const known = db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number };
+    const known = new Set((db.prepare('SELECT job_id FROM jobs').all() as { job_id: string }[]).map((j) => j.job_id));
     db.close();
-    expect(known.n).toBe(rows);
+    expect(known.size).toBe(rows);
+    // Each job the state knows is a job the emulator made, and ran to its end.
+    expect([...known].filter((id) => emu?.jobs.get(id)?.status !== 'COMPLETED')).toEqual([]);
     // Jobs the emulator made that the state never heard of: /run answers lost in a kill, at most those in flight.
-    const unknown = emu.stats.jobsCreated - rows;
-    expect(unknown).toBeGreaterThanOrEqual(0);
+    const unknown = [...emu.jobs.keys()].filter((id) => !known.has(id)).length;
+    expect(unknown).toBe(emu.stats.jobsCreated - rows);
     expect(unknown).toBeLessThanOrEqual(kills * concurrency);
     let twice = 0;
     for (const c of emu.stats.submissionsByInput.values()) if (c > 1) twice += c - 1;
@@ -115,17 +121,25 @@ describe('the runpod-batch bin', () => {
     const input = writeJsonl(dir, 'int.jsonl', rows);
     const out = join(dir, 'int');
     const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', '8', '--no-progress'];
-    const { child, done } = startCli(args, ENV);
-    await sleep(1500);
-    const t = Date.now();
-    child.kill('SIGINT');
-    const r = await done;
-    expect(r.code).toBe(130);
-    expect(Date.now() - t).toBeLessThan(1500);
+    const cli = startCli(args, ENV);
+    const e = emu;
+    await waitFor(() => e.stats.jobsCreated >= 40 || cli.exited(), 'the emulator has created 40 jobs');
+    const createdAtSignal = e.stats.jobsCreated;
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/SIGINT: stopping, saving state/);
+    // It stopped admitting: after the signal, only the /run requests already sent (at most --concurrency) made jobs.
+    const createdAtInterrupt = emu.stats.jobsCreated;
+    expect(createdAtInterrupt - createdAtSignal).toBeLessThanOrEqual(8);
+    expect(createdAtInterrupt).toBeLessThan(rows);
+    // It did not wait for the jobs in flight to end: they are saved as SUBMITTED, for the rerun to follow.
+    const st = new Database(join(out, 'state.sqlite'), { readonly: true });
+    const submitted = (st.prepare(`SELECT count(*) AS n FROM rows WHERE state = 'SUBMITTED'`).get() as { n: number }).n;
+    st.close();
+    expect(submitted).toBeGreaterThan(0);
     const partial = readResults(out);
     expect(partial).toHaveLength(rows);
-    const createdAtInterrupt = emu.stats.jobsCreated;
-    expect(createdAtInterrupt).toBeLessThan(rows);
     const r2 = await runCli(args, ENV);
     expect(r2.code).toBe(0);
     expect(emu.stats.jobsCreated).toBe(rows);

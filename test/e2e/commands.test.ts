@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { readJsonl, readResults } from '../support/results.js';
-import { runCli, startCli } from '../support/cli.js';
-import { emulatorsClosedAfterEach, ENV, sleep } from '../support/emulator.js';
+import { cliStatus, runCli, startCli } from '../support/cli.js';
+import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
@@ -19,17 +20,37 @@ function batch(rows: number) {
 
 describe('commands around a batch', () => {
   it('status reads a running batch, then a finished one (--log-format json)', async () => {
-    emu = await startEmulator({ workers: 2, executionMs: 200 });
+    // The jobs end only when the test lets them: the run is still going while `status` reads it.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const e = await startEmulator({
+      workers: 2,
+      executionMs: 10,
+      handler: async (i) => {
+        await gate;
+        return { echo: i };
+      },
+    });
+    emu = e;
     const b = batch(30);
     const running = startCli(b.run(), ENV);
-    await sleep(1500);
+    const inProgress = () => [...e.jobs.values()].filter((j) => j.status === 'IN_PROGRESS').length;
+    await waitFor(() => inProgress() === 2 || running.exited(), 'both workers running a job');
+    // Until the state has caught up with every job the emulator made (the run commits job ids in batches).
+    await waitFor(async () => (await cliStatus(b.out))?.byState.SUBMITTED === e.stats.jobsCreated || running.exited(), 'state.sqlite shows every job as SUBMITTED');
     const live = await runCli(['status', b.out, '--log-format', 'json']);
     expect(live.code).toBe(0);
     const s = JSON.parse(live.stdout.trim());
     expect(s.event).toBe('status');
     expect(s.total).toBe(30);
     expect(s.runningPid).toBe(running.child.pid);
-    expect(s.byState.SUBMITTED).toBeGreaterThan(0);
+    // The default concurrency (100) submits all 30 rows; none can end while the gate is shut.
+    expect(e.stats.jobsCreated).toBe(30);
+    expect(s.byState).toEqual({ SUBMITTED: 30 });
+    expect(s.inFlight).toBe(30);
+    release();
     expect((await running.done).code).toBe(0);
     const after = await runCli(['status', b.out]);
     expect(after.stdout).toMatch(/30\/30 rows done \(100\.0%\)/);
@@ -53,9 +74,9 @@ describe('commands around a batch', () => {
     const csvPath = join(dir, 'export.csv');
     expect((await runCli(['export', b.out, '--format', 'csv', '-o', csvPath])).code).toBe(0);
     const [header, first] = readFileSync(csvPath, 'utf8').split('\r\n');
-    const cols = header.split(',');
+    const cols = header!.split(',');
     expect(cols).toEqual(expect.arrayContaining(['id', 'status', 'input.id', 'input.prompt', 'input.n', 'output.echo.prompt', 'jobId', 'executionTime']));
-    const cells = first.split(',');
+    const cells = first!.split(',');
     expect(cells[cols.indexOf('output.echo.prompt')]).toBe('p1');
     expect(cells[cols.indexOf('status')]).toBe('COMPLETED');
   });
@@ -77,10 +98,12 @@ describe('commands around a batch', () => {
   it('cancel stops the jobs a killed run left on RunPod; the next run runs them again', async () => {
     emu = await startEmulator({ workers: 2, executionMs: 20_000 });
     const b = batch(6);
-    const { child, done } = startCli(b.run(), ENV);
-    await sleep(1200);
-    child.kill('SIGKILL');
-    await done;
+    const cli = startCli(b.run(), ENV);
+    // Until the state holds all 6 jobs (each 20 s long, so none ends before the kill).
+    await waitFor(async () => (await cliStatus(b.out))?.byState.SUBMITTED === 6 || cli.exited(), 'state.sqlite shows 6 SUBMITTED rows');
+    cli.child.kill('SIGKILL');
+    expect((await cli.done).signal).toBe('SIGKILL');
+    expect(emu.stats.jobsCreated).toBe(6);
     const c = await runCli(['cancel', b.out], ENV);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/cancelled 6 jobs/);

@@ -3,18 +3,22 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { readResults } from '../support/results.js';
-import { runCli, startCli } from '../support/cli.js';
-import { emulatorsClosedAfterEach, ENV, sleep } from '../support/emulator.js';
+import { cliStatus, runCli, startCli } from '../support/cli.js';
+import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
 let emu: Emulator | undefined;
 
-/** Deterministic pseudo-random kill moments. */
+/** Deterministic pseudo-random kill points. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 describe('crash safety', () => {
@@ -33,11 +37,15 @@ describe('crash safety', () => {
     const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', String(concurrency), '--no-progress'];
     const random = rng(42);
     const kills = 20;
+    const e = emu;
     for (let k = 0; k < kills; k++) {
-      const { child, done } = startCli(args, ENV);
-      await sleep(300 + random() * 900);
-      child.kill('SIGKILL');
-      const r = await done;
+      const cli = startCli(args, ENV);
+      // Killed at a random point of its progress: once the emulator has answered 0 to 99 more requests of any
+      // kind (0: before or at its first request), whatever the machine's speed.
+      const target = Object.values(e.stats.requests).reduce((a, b) => a + b, 0) + Math.floor(random() * 100);
+      await waitFor(() => Object.values(e.stats.requests).reduce((a, b) => a + b, 0) >= target || cli.exited(), `the emulator has had ${target} requests`);
+      cli.child.kill('SIGKILL');
+      const r = await cli.done;
       expect(r.signal, `run ${k} ended before its kill: ${r.stdout}${r.stderr}`).toBe('SIGKILL');
     }
     const db = new Database(join(out, 'state.sqlite'), { readonly: true });
@@ -71,12 +79,15 @@ describe('crash safety', () => {
     const input = writeJsonl(dir, 'twice.jsonl', rows);
     const out = join(dir, 'twice');
     const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', '16', '--no-progress'];
-    const { child, done } = startCli(args, ENV);
-    await sleep(1200);
-    child.kill('SIGINT');
-    child.kill('SIGINT');
-    const r = await done;
+    const cli = startCli(args, ENV);
+    const e = emu;
+    // Until jobs are in flight (16 submitted, 4 workers: most of them queued on the endpoint).
+    await waitFor(() => e.stats.jobsCreated >= 16 || cli.exited(), 'the emulator has created 16 jobs');
+    cli.child.kill('SIGINT');
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
     expect(r.code).toBe(130);
+    expect(e.stats.jobsCreated).toBeLessThan(rows);
     const r2 = await runCli(args, ENV);
     expect(r2.code, r2.stderr).toBe(0);
     const res = readResults(out);
@@ -85,15 +96,28 @@ describe('crash safety', () => {
   });
 
   it('a second process on the same --out refuses to start while the first runs', async () => {
-    emu = await startEmulator({ workers: 2, executionMs: 300 });
+    // The jobs end only when the test lets them: the first run cannot finish before the second has tried.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    emu = await startEmulator({ workers: 2, executionMs: 10, handler: async (i) => {
+        await gate;
+        return { echo: i };
+      },
+    });
     const input = writeJsonl(dir, 'lock.jsonl', 20);
     const out = join(dir, 'lock');
     const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--no-progress'];
     const first = startCli(args, ENV);
-    await sleep(800);
+    // Until the first run holds the batch, as `status` sees it.
+    await waitFor(async () => (await cliStatus(out))?.runningPid === first.child.pid || first.exited(), 'status shows the first run holding the batch');
     const second = await runCli(args, ENV);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/another runpod-batch \(pid \d+\) is running this batch/);
+    expect(first.exited()).toBe(false);
+    release();
     expect((await first.done).code).toBe(0);
+    expect(emu.stats.jobsCreated).toBe(20);
   });
 });

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { call } from '../helpers/http.js';
+import { call } from '../support/http.js';
+import { waitFor } from '../support/wait.js';
 
 const open: Emulator[] = [];
 afterEach(async () => {
@@ -20,7 +21,12 @@ async function local(o: EmulatorOptions = {}): Promise<Emulator> {
 describe('emulator (local dialect)', () => {
   it('/run stores the job without running it; the first POST /status runs it; the second says "Job ID not found"', async () => {
     let calls = 0;
-    const emu = await local({ handler: (input) => (calls++, { echo: input }) });
+    const emu = await local({
+      handler: (input) => {
+        calls++;
+        return { echo: input };
+      },
+    });
     expect(emu.baseUrl).toBe(emu.url);
     const r = await call('POST', `${emu.url}/run`, { json: { input: { x: 1 } } });
     expect(r.status).toBe(200);
@@ -48,9 +54,10 @@ describe('emulator (local dialect)', () => {
 
   it('maps handler failures: thrown error → JSON error string, {error} → that string, null → no output key', async () => {
     const emu = await local({
-      handler: (input: any) => {
-        if (input.kind === 'throw') throw new RangeError('out of range');
-        if (input.kind === 'error') return { error: 'msg' };
+      handler: (input) => {
+        const { kind } = input as { kind: string };
+        if (kind === 'throw') throw new RangeError('out of range');
+        if (kind === 'error') return { error: 'msg' };
         return null;
       },
     });
@@ -106,31 +113,38 @@ describe('emulator (local dialect)', () => {
     expect(noKey.status).toBe(200);
   });
 
-  it('serves one request at a time: three parallel 300 ms jobs take ≥ 900 ms, and a /run waits behind a handler', async () => {
+  it('serves one request at a time: three parallel 300 ms jobs run one after another, and a /run waits behind a handler', async () => {
     const emu = await local({ executionMs: 300 });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await call('POST', `${emu.url}/run`, { json: { input: { i } } })).body.id);
-    const t0 = Date.now();
-    const finishedAt: number[] = [];
-    const statuses = ids.map((id) =>
+    const answered: string[] = [];
+    const statuses = ids.map((id, i) =>
       call('POST', `${emu.url}/status/${id}`).then((a) => {
-        finishedAt.push(Date.now() - t0);
+        answered.push(`status ${i}`);
         return a;
       }),
     );
-    await new Promise((r) => setTimeout(r, 50));
-    const runWhileBusy = call('POST', `${emu.url}/run`, { json: { input: { late: true } } }).then(() => Date.now() - t0);
+    const started = () => ids.filter((id) => emu.jobs.get(id)?.startedAt !== undefined).length;
+    await waitFor(() => started() >= 1, 'a first handler running');
+    expect(started()).toBe(1);
+    const runWhileBusy = call('POST', `${emu.url}/run`, { json: { input: { late: true } } }).then((a) => {
+      answered.push('run');
+      return a;
+    });
     const answers = await Promise.all(statuses);
     expect(answers.map((a) => a.body.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
-    const total = Date.now() - t0;
-    expect(total).toBeGreaterThanOrEqual(880);
-    expect(total).toBeLessThan(3000);
-    finishedAt.sort((a, b) => a - b);
-    expect(finishedAt[0]).toBeGreaterThanOrEqual(280);
-    expect(finishedAt[1]).toBeGreaterThanOrEqual(580);
-    // The /run arrived while the first handler ran: it is answered after (at least) that handler.
-    expect(await runWhileBusy).toBeGreaterThanOrEqual(280);
-    expect(emu.stats.maxConcurrentRunning).toBe(1);
+    // One at a time: each job started when the one before it had ended, and ran its 300 ms.
+    const runs = ids.map((id) => emu.jobs.get(id)).sort((a, b) => (a?.startedAt ?? 0) - (b?.startedAt ?? 0));
+    for (const [i, j] of runs.entries()) {
+      expect(j?.finishedAt, `job ${i}`).toBeDefined();
+      expect((j?.finishedAt ?? 0) - (j?.startedAt ?? 0)).toBeGreaterThanOrEqual(299);
+      if (i > 0) expect(j?.startedAt).toBeGreaterThanOrEqual(runs[i - 1]?.finishedAt ?? Number.POSITIVE_INFINITY);
+    }
+    // The /run arrived while the first handler ran: it was served after that handler, not between.
+    const late = await runWhileBusy;
+    expect(late.status).toBe(200);
+    expect(emu.jobs.get(late.body.id)?.createdAt).toBeGreaterThanOrEqual(runs[0]?.finishedAt ?? Number.POSITIVE_INFINITY);
+    expect(answered[0]).toMatch(/^status /);
   });
 
   it('HTTP faults apply to the local dialect too', async () => {

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBatch, type RunBatchOptions } from '../../src/batch/run.js';
+import { runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import type { Emulator, EmulatorOptions, FaultOptions } from '../../src/emulator/index.js';
 import { readResults, readStats } from '../support/results.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { abortWhen, waitFor } from '../support/wait.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
-let emu: Emulator | undefined;
 let n = 0;
 const outDir = () => join(dir, `out-${++n}`);
 
@@ -59,7 +59,7 @@ const SCENARIOS: [string, FaultOptions, Partial<RunBatchOptions>][] = [
 
 describe('faults from the endpoint: every row still ends COMPLETED, exactly once, with default settings', () => {
   it.each(SCENARIOS)('%s', async (_name, faults, extra) => {
-    const e = (emu = await startEmulator({ workers: 16, executionMs: { min: 5, max: 40 }, faults, seed: 7 } satisfies EmulatorOptions));
+    const e = await startEmulator({ workers: 16, executionMs: { min: 5, max: 40 }, faults, seed: 7 } satisfies EmulatorOptions);
     const rows = 200;
     const { r, out } = await run(e, rows, extra);
     expect(r.exitCode, r.message).toBe(0);
@@ -72,19 +72,21 @@ describe('faults from the endpoint: every row still ends COMPLETED, exactly once
   });
 
   it('results that expired while the client was away run again and count as expired', async () => {
-    const e = (emu = await startEmulator({ workers: 4, executionMs: 300, retentionMs: 60_000 }));
+    const e = await startEmulator({ workers: 4, executionMs: 300, retentionMs: 60_000 });
     const rows = 40;
     const input = writeJsonl(dir, 'expire.jsonl', rows);
     const out = outDir();
     const base = { input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, concurrency: 20 };
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 400);
+    // Interrupted once the endpoint has 20 jobs (the concurrency): most are still queued on its 4 workers.
+    abortWhen(ac, () => e.stats.jobsCreated >= 20, '20 jobs on the endpoint');
     const first = await runBatch({ ...base, signal: ac.signal });
     expect(first.exitCode).toBe(130);
     const left = readResults(out).filter((x) => x.status !== 'COMPLETED');
     const inFlight = left.filter((x) => x.jobId !== null).length;
     expect(inFlight).toBeGreaterThan(0);
-    await new Promise((res) => setTimeout(res, 3000)); // the jobs finish on the endpoint while nobody watches…
+    // The jobs finish on the endpoint while nobody watches…
+    await waitFor(() => [...e.jobs.values()].every((j) => j.status === 'COMPLETED'), 'every job on the endpoint COMPLETED');
     e.expireAllResults(); // …and their results pass the retention
     const second = await runBatch({ ...base, retentionMs: 1000 });
     expect(second.exitCode).toBe(0);
@@ -97,7 +99,7 @@ describe('faults from the endpoint: every row still ends COMPLETED, exactly once
 
 describe('stop instead of burning the file', () => {
   it('401 stops after at most 3 requests, even with concurrency 100', async () => {
-    const e = (emu = await startEmulator());
+    const e = await startEmulator();
     const { r } = await run(e, 500, { apiKey: 'wrong', concurrency: 100 });
     expect(r.exitCode).toBe(1);
     expect(r.message).toMatch(/HTTP 401.*RUNPOD_API_KEY/);
@@ -106,12 +108,12 @@ describe('stop instead of burning the file', () => {
   });
 
   it('a crash-looping worker: stop admitting, exit 2 with a diagnosis, most of the file untouched', async () => {
-    const e = (emu = await startEmulator({
+    const e = await startEmulator({
       workers: 4,
       handler: () => {
         throw new Error('CUDA error: no kernel image is available');
       },
-    }));
+    });
     const rows = 1000;
     const { r, out } = await run(e, rows, { concurrency: 8 });
     expect(r.exitCode).toBe(2);
@@ -126,7 +128,7 @@ describe('stop instead of burning the file', () => {
     const boom = () => {
       throw new Error('same every time');
     };
-    const e = (emu = await startEmulator({ workers: 1, executionMs: 1, handler: boom }));
+    const e = await startEmulator({ workers: 1, executionMs: 1, handler: boom });
     const early = await run(e, 200, { concurrency: 1, retries: 0, crashLoopJobs: 3, maxFailureRate: 1 });
     expect(early.r.exitCode).toBe(2);
     expect(early.r.message).toMatch(/last 3 jobs all FAILED/);
@@ -138,14 +140,14 @@ describe('stop instead of burning the file', () => {
   });
 
   it('a sustained failure rate after retries: exit 2', async () => {
-    const e = (emu = await startEmulator({
+    const e = await startEmulator({
       workers: 8,
       handler: (input) => {
         const k = (input as { n: number }).n;
         if (k % 4 !== 0) throw new Error(`row ${k} is bad`); // 75% fail, each with its own message
         return k;
       },
-    }));
+    });
     const { r } = await run(e, 2000, { concurrency: 16, retries: 0 });
     expect(r.exitCode).toBe(2);
     expect(r.message).toMatch(/of the last 50 rows did not complete after retries/);
@@ -153,13 +155,13 @@ describe('stop instead of burning the file', () => {
   });
 
   it('--cancel-on-exit cancels the jobs in flight; the next run runs them again', async () => {
-    const e = (emu = await startEmulator({ workers: 4, executionMs: 5000 }));
+    const e = await startEmulator({ workers: 4, executionMs: 5000 });
     const rows = 12;
     const input = writeJsonl(dir, 'cancel.jsonl', rows);
     const out = outDir();
     const base = { input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl };
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 500);
+    abortWhen(ac, () => e.stats.jobsCreated === rows, `all ${rows} jobs on the endpoint`);
     const logs: string[] = [];
     const first = await runBatch({ ...base, signal: ac.signal, cancelOnExit: true, log: (m) => logs.push(m) });
     expect(first.exitCode).toBe(130);
@@ -167,8 +169,8 @@ describe('stop instead of burning the file', () => {
     expect([...e.jobs.values()].every((j) => j.status === 'CANCELLED')).toBe(true);
     expect(readResults(out).every((x) => x.status === 'PENDING')).toBe(true);
     await e.close();
-    emu = await startEmulator({ workers: 12, executionMs: 10 });
-    const second = await runBatch({ ...base, baseUrl: emu.baseUrl });
+    const fresh = await startEmulator({ workers: 12, executionMs: 10 });
+    const second = await runBatch({ ...base, baseUrl: fresh.baseUrl });
     expect(second.exitCode).toBe(0);
     expect(second.submitted).toBe(rows);
   });

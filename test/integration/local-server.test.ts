@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/batch/run.js';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
-import { readResults, readStats } from '../support/results.js';
+import { type ResultLine, readResults, readStats } from '../support/results.js';
 import { runCli } from '../support/cli.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
@@ -39,7 +39,7 @@ describe("runpod-python's local test server (runpod-batch run --base-url http://
     const stats = readStats(out);
     expect(stats.timingsMissing).toBe(8);
     expect(stats.latencyMs.execution).toBeNull();
-    expect(stats.latencyMs.endToEnd.count).toBe(8);
+    expect(stats.latencyMs.endToEnd?.count).toBe(8);
     expect(e.stats.requests.status).toBeGreaterThanOrEqual(8); // one 405 GET, then POSTs
   });
 
@@ -55,7 +55,9 @@ describe("runpod-python's local test server (runpod-batch run --base-url http://
     });
     const { r, out } = await rehearse(e, 4, undefined, { retries: 0 });
     expect(r.exitCode).toBe(2);
-    const [a, b, c, d] = readResults(out);
+    const res = readResults(out);
+    expect(res).toHaveLength(4);
+    const [a, b, c, d] = res as [ResultLine, ResultLine, ResultLine, ResultLine];
     expect(a.status).toBe('FAILED');
     expect(a.error).toMatchObject({ error_type: 'ValueError', error_message: 'bad prompt' });
     expect(b).toMatchObject({ status: 'FAILED', error: 'quota exceeded' });
@@ -79,7 +81,7 @@ describe("runpod-python's local test server (runpod-batch run --base-url http://
     expect(r.exitCode).toBe(2);
     const res = readResults(out);
     expect(res.map((x) => x.status)).toEqual(['COMPLETED', 'FAILED', 'COMPLETED']);
-    expect(JSON.stringify(res[1].error)).toMatch(/422/);
+    expect(JSON.stringify(res[1]!.error)).toMatch(/422/);
     expect(e.stats.jobsCreated).toBe(2);
   });
 
@@ -130,9 +132,9 @@ describe('"Job ID not found" after a lost status answer', () => {
     const r = await runBatch({ input, out, baseUrl: base, apiKey: null });
     expect(r.exitCode, r.message).toBe(0);
     const [row] = readResults(out);
-    expect(row.status).toBe('COMPLETED');
-    expect(row.attempts).toBe(2);
-    expect(row.lost).toBe(1);
+    expect(row?.status).toBe('COMPLETED');
+    expect(row?.attempts).toBe(2);
+    expect(row?.lost).toBe(1);
   });
 });
 

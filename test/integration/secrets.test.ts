@@ -22,7 +22,9 @@ beforeAll(async () => {
   const seen = new Set<string>();
   server = createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => (body += d));
+    req.on('data', (d: Buffer) => {
+      body += d;
+    });
     req.on('end', () => {
       const auth = req.headers.authorization ?? '';
       const send = (code: number, obj: unknown) => {
@@ -35,7 +37,7 @@ beforeAll(async () => {
         if (n % 2 === 1) return send(400, { error: `refused, you sent ${auth}` });
         return send(200, { id: `job-${++next}`, status: 'IN_QUEUE' });
       }
-      const id = req.url!.split('/').pop()!.split('?')[0];
+      const id = new URL(req.url!, 'http://x').pathname.split('/').pop()!;
       if (!seen.has(id)) {
         seen.add(id);
         return send(500, { error: `internal error for ${auth}` });

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { send } from '../../src/runpod/send.js';
+import { waitFor } from '../support/wait.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -85,7 +86,7 @@ describe('send', () => {
     });
     const one = agent(1);
     const first = send(one, { origin, path: '/slow', method: 'GET', headers, timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => seen.length === 1, 'the server holding /slow on the only socket');
     const ac = new AbortController();
     const second = send(one, { origin, path: '/queued', method: 'GET', headers, timeoutMs: 5000, signal: ac.signal });
     const reason = new Error('stop');
@@ -93,19 +94,20 @@ describe('send', () => {
     await expect(second).rejects.toBe(reason);
     release();
     expect((await first).statusCode).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(seen).toEqual(['GET /slow']);
+    // A request queued after it on the same socket is served: the aborted one, queued before it, was dropped.
+    expect((await send(one, { origin, path: '/after', method: 'GET', headers, timeoutMs: 5000 })).statusCode).toBe(200);
+    expect(seen).toEqual(['GET /slow', 'GET /after']);
   });
 
   it('an abort mid-request rejects and closes the request on the server side', async () => {
     let closed!: () => void;
     const serverSawClose = new Promise<void>((r) => (closed = r));
-    const { origin } = await serve((_req, res) => {
+    const { origin, seen } = await serve((_req, res) => {
       res.on('close', () => closed());
     });
     const ac = new AbortController();
     const p = send(agent(), { origin, path: '/hang', method: 'GET', headers, timeoutMs: 5000, signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => seen.length === 1, 'the server holding the request');
     ac.abort(new Error('bye'));
     await expect(p).rejects.toThrow('bye');
     await serverSawClose;
@@ -115,9 +117,11 @@ describe('send', () => {
     const { origin, seen } = await serve((_req, res) => res.end('{}'));
     const ac = new AbortController();
     ac.abort(new Error('early'));
-    await expect(send(agent(), { origin, path: '/x', method: 'GET', headers, timeoutMs: 5000, signal: ac.signal })).rejects.toThrow('early');
-    await new Promise((r) => setTimeout(r, 30));
-    expect(seen).toEqual([]);
+    const a = agent(1);
+    await expect(send(a, { origin, path: '/x', method: 'GET', headers, timeoutMs: 5000, signal: ac.signal })).rejects.toThrow('early');
+    // The next request on the same (single) socket is the first the server sees.
+    expect((await send(a, { origin, path: '/y', method: 'GET', headers, timeoutMs: 5000 })).statusCode).toBe(200);
+    expect(seen).toEqual(['GET /y']);
   });
 
   it('times out on headers that do not come', async () => {
@@ -131,8 +135,7 @@ describe('send', () => {
   it('rejects when the connection drops mid-body, never resolving a cut answer', async () => {
     const { origin } = await serve((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
-      res.write('{"status":"COMP');
-      setTimeout(() => req.socket.destroy(), 20);
+      res.write('{"status":"COMP', () => req.socket.destroy()); // once the head and a part of the body are out
     });
     const err = await send(agent(), { origin, path: '/cut', method: 'GET', headers, timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);

@@ -3,13 +3,14 @@ import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from '
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatch, type RunBatchOptions } from '../../src/batch/run.js';
+import { runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { StateError } from '../../src/core/errors.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { Store } from '../../src/store/store.js';
 import { batchStatus } from '../../src/batch/status.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
+import { abortWhen } from '../support/wait.js';
 
 const dir = tempDir();
 let emu: Emulator;
@@ -82,8 +83,8 @@ describe('unusable state gives a clear error, not a stack trace', () => {
     const o = setup(20);
     const ac = new AbortController();
     const slow = await startEmulator({ workers: 1, executionMs: 2000, endpoints: ['test-endpoint'] });
-    setTimeout(() => ac.abort(), 300);
-    await runBatch({ ...o, baseUrl: slow.baseUrl, signal: ac.signal });
+    abortWhen(ac, () => slow.stats.jobsCreated >= 1, 'a first job on the endpoint');
+    expect((await runBatch({ ...o, baseUrl: slow.baseUrl, signal: ac.signal })).exitCode).toBe(130);
     await slow.close();
     const e = await stateError({ ...o, endpoint: 'other-endpoint' });
     expect(e.message).toMatch(/holds jobs of endpoint test-endpoint, not other-endpoint/);
@@ -119,7 +120,8 @@ describe('the job-id log', () => {
     const slow = await startEmulator({ workers: 4, executionMs: 400, endpoints: ['test-endpoint'] });
     try {
       const ac = new AbortController();
-      setTimeout(() => ac.abort(), 250);
+      // Interrupted with all 12 jobs running or queued (4 workers, 400 ms each: none has ended yet).
+      abortWhen(ac, () => slow.stats.jobsCreated === 12, 'all 12 jobs on the endpoint');
       expect((await runBatch({ ...o, baseUrl: slow.baseUrl, signal: ac.signal })).exitCode).toBe(130);
       // Put the state back as a kill would leave it: the job ids only in the log, the rows still PENDING.
       const k = withStateDb(o.out!, (db) =>
@@ -133,7 +135,7 @@ describe('the job-id log', () => {
             .run().changes;
         })(),
       );
-      expect(k).toBeGreaterThan(0);
+      expect(k).toBe(12); // every job was submitted, none followed to its end
       expect(batchStatus(o.out!).byState.SUBMITTED).toBe(k); // `status` counts logged ids without writing
 
       const r = await runBatch({ ...o, baseUrl: slow.baseUrl });
@@ -164,7 +166,7 @@ describe('the job-id log', () => {
       db.pragma('user_version = 1');
     });
     const ro = Store.open(o.out!, { readonly: true });
-    expect(ro.counts(ro.getMeta<number>('gen')!)).toEqual({ COMPLETED: 6 });
+    expect(ro.counts(ro.getMeta('gen')!)).toEqual({ COMPLETED: 6 });
     ro.close();
     expect((await runBatch(o)).exitCode).toBe(0);
     withStateDb(

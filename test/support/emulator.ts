@@ -16,5 +16,3 @@ export function emulatorsClosedAfterEach(): (o?: EmulatorOptions) => Promise<Emu
 
 /** The environment of a spawned CLI that talks to an emulator with its default key. */
 export const ENV = { RUNPOD_API_KEY: 'test-key' };
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Stats } from '../../src/report/stats.js';
 
 export interface ResultLine {
   id: string | number;
@@ -26,6 +27,9 @@ export function readResults(out: string): ResultLine[] {
   return readJsonl(join(out, 'results.jsonl'));
 }
 
-export function readStats(out: string): any {
-  return JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
+/** stats.json: the Stats the run computed, with where the price came from and the endpoint's label. */
+export type StatsFile = Stats & { priceSource: string; endpoint: string };
+
+export function readStats(out: string): StatsFile {
+  return JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as StatsFile;
 }

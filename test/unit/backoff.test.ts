@@ -47,7 +47,10 @@ describe('backoffDelay without Retry-After', () => {
 
   it('stays within [d*(1-jitter), d] for many random draws', () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let attempt = 1; attempt <= 12; attempt++) {
       const d = Math.min(30_000, 500 * 2 ** (attempt - 1));
       for (let i = 0; i < 200; i++) {

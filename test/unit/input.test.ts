@@ -538,7 +538,7 @@ describe('CSV problems', () => {
     const { rows, issues } = await read(tmpFile('csv', text));
     expect(rows).toEqual([]);
     expect(issues.map((i) => i.line)).toEqual(expected.map((e) => e[0]));
-    issues.forEach((issue, i) => expect(issue.message).toMatch(expected[i]![1]));
+    for (const [i, issue] of issues.entries()) expect(issue.message).toMatch(expected[i]![1]);
   });
 
   it('the header-only fixture', async () => {

@@ -4,6 +4,7 @@ import { formatDuration, progressLine } from '../../src/cli/progress.js';
 import type { Progress } from '../../src/engine/scheduler.js';
 
 const base: BatchProgress = {
+  sizing: null,
   total: 10_000,
   done: 1840,
   completed: 1828,
@@ -65,6 +66,7 @@ describe('PaceWindow', () => {
 
 describe('progressOf', () => {
   const p: Progress = {
+    sizing: null,
     inFlight: 10,
     submitted: 50,
     completed: 40,
@@ -91,4 +93,12 @@ describe('formatDuration', () => {
     [61_000, '1m01s'],
     [3_600_000 + 120_000, '1h02m'],
   ])('%d ms → %s', (ms, s) => expect(formatDuration(ms)).toBe(s));
+});
+
+describe('the progress line with auto-sizing', () => {
+  it('shows the target and why, and drops it first on a narrow terminal', () => {
+    const p: BatchProgress = { ...base, sizing: { target: 70, mode: 'holding', reason: 'holding: 60 workers, queue 8' } };
+    expect(progressLine(p)).toContain('target 70 (holding: 60 workers, queue 8)');
+    expect(progressLine(p, 60)).not.toContain('target 70');
+  });
 });

@@ -17,7 +17,7 @@ import { sortInPlace } from '../../src/report/percentiles.js';
 import { SECTION_TITLES } from '../../src/report/render/text.js';
 import { retrySeries } from '../../src/report/render/series.js';
 import { computeStats, computeStatsWithLatencies, type OpCounters } from '../../src/report/stats.js';
-import type { StoredRow } from '../../src/store/store.js';
+import type { StoredRow } from '../../src/core/records.js';
 
 const T0 = Date.UTC(2026, 0, 5, 22, 0, 0);
 
@@ -534,7 +534,7 @@ describe('markdown', () => {
 
 describe('reportRowOf (store adapter)', () => {
   const stored = (over: Partial<StoredRow>): StoredRow => ({
-    key: 'k1', idJson: '"a-1"', seq: 1, line: 3, body: '{}', state: 'COMPLETED', jobId: 'j1', jobStatus: 'COMPLETED', attempts: 1, failures: 0,
+    key: 'k1', idJson: '"a-1"', seq: 1, line: 3, body: '{}', inputOnly: 0, state: 'COMPLETED', jobId: 'j1', jobStatus: 'COMPLETED', attempts: 1, failures: 0,
     lost: 0, expired: 0, submittedAt: 1, finishedAt: 2, delayTime: 10, executionTime: 20, e2eMs: 40, output: '{}', error: null, errorCode: null, ...over,
   });
   it.each<[string, Partial<StoredRow>, Partial<ReportRow>]>([

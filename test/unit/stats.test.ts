@@ -275,7 +275,9 @@ describe('LatencyCollector: whole ms counted, other values kept', () => {
     expect(histogramOf(sorted)).toEqual(histogramOf(sortInPlace(Float64Array.from(values))));
     // Distinct values ascending, multiplicities adding up.
     const seen: [number, number][] = [];
-    sorted.forEach((v, n) => seen.push([v, n]));
+    sorted.forEach((v, n) => {
+      seen.push([v, n]);
+    });
     const expected = new Map<number, number>();
     for (const v of [...values].sort((a, b) => a - b)) expected.set(v, (expected.get(v) ?? 0) + 1);
     expect(seen).toEqual([...expected]);

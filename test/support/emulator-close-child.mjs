@@ -14,6 +14,8 @@ fetch(url(`status-sync/${id}?wait=60000`), { headers }).then((r) => r.text()).ca
 fetch(url('runsync?wait=60000'), { method: 'POST', headers, body: JSON.stringify({ input: { a: 3 } }) }).then((r) => r.text()).catch(ignore);
 emu.setFaults({ slow: 1, slowMs: 60_000 });
 fetch(url('health'), { headers }).then((r) => r.text()).catch(ignore);
-await new Promise((r) => setTimeout(r, 200));
+// Until every request above has reached the emulator (each is counted on arrival).
+const arrived = () => ['status-sync', 'runsync', 'health'].every((op) => (emu.stats.requests[op] ?? 0) >= 1);
+while (!arrived()) await new Promise((r) => setImmediate(r));
 await emu.close();
 console.log('closed');
