@@ -10,7 +10,21 @@
 //   node bench/memory.mjs [--rows 1000000] [--baseline-rows 100000] [--quick] [--profile]
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, printProfile, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
+import {
+  ensureInput,
+  freshDir,
+  startEmu,
+  parseArgs,
+  printTable,
+  emit,
+  round,
+  watchdog,
+  timeNode,
+  profileTop,
+  printProfile,
+  OUT_DIR,
+  BENCH_DIR,
+} from './lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { rows: 1_000_000, baselineRows: 100_000, workers: 1000, quick: false, profile: false });
 if (args.quick) {
@@ -73,20 +87,16 @@ if (args.baselineRows > 0) results.push(await measure('baseline', args.baselineR
 const small = results.find((r) => r.client === 'ours' && r.rows === sizes[0]);
 const big = results.find((r) => r.client === 'ours' && r.rows === sizes[1]);
 const growth = round(big.peakRssMb / small.peakRssMb, 2);
-printTable(
-  `Memory: peak RSS of the client process. Targets: ≤ 200 MB at 1M rows, ≤ 1.3× the 100k figure (here ${growth}×)`,
-  results,
-  [
-    ['client', 'client'],
-    ['rows', 'rows'],
-    ['completed', 'completed'],
-    ['peak RSS MB', 'peakRssMb'],
-    ['peak at s', (r) => r.rss?.peakAtS],
-    ['process wall s', 'processWallS'],
-    ['jobs/s', 'jobsPerS'],
-    ['CPU µs/job', 'cpuUsPerJob'],
-    ['emulator RSS MB', 'emulatorRssMb'],
-  ],
-);
+printTable(`Memory: peak RSS of the client process. Targets: ≤ 200 MB at 1M rows, ≤ 1.3× the 100k figure (here ${growth}×)`, results, [
+  ['client', 'client'],
+  ['rows', 'rows'],
+  ['completed', 'completed'],
+  ['peak RSS MB', 'peakRssMb'],
+  ['peak at s', (r) => r.rss?.peakAtS],
+  ['process wall s', 'processWallS'],
+  ['jobs/s', 'jobsPerS'],
+  ['CPU µs/job', 'cpuUsPerJob'],
+  ['emulator RSS MB', 'emulatorRssMb'],
+]);
 for (const r of results) printProfile(`CPU profile, ours, ${r.rows} rows`, r.profile);
 emit('memory', { args, target: { peakRssMbMax: 200, growthMax: 1.3 }, growth, results });

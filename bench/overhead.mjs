@@ -14,9 +14,31 @@
 //                           [--quick] [--profile] [--no-baseline]
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, printProfile, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
+import {
+  ensureInput,
+  freshDir,
+  startEmu,
+  parseArgs,
+  printTable,
+  emit,
+  round,
+  watchdog,
+  timeNode,
+  profileTop,
+  printProfile,
+  OUT_DIR,
+  BENCH_DIR,
+} from './lib/common.mjs';
 
-const args = parseArgs(process.argv.slice(2), { rows: 20_000, workers: 1000, repeat: 5, baselineRepeat: 3, quick: false, profile: false, baseline: true });
+const args = parseArgs(process.argv.slice(2), {
+  rows: 20_000,
+  workers: 1000,
+  repeat: 5,
+  baselineRepeat: 3,
+  quick: false,
+  profile: false,
+  baseline: true,
+});
 // The baseline's p-limit concurrency: = workers, as a user would set it (--baseline-concurrency 100 = ours' in-flight).
 args.baselineConcurrency ??= args.workers;
 if (args.quick) {

@@ -14,11 +14,31 @@
 // timeScale 1: it runs in real time (the 60 s size takes ~2.5 min). Skip it with --no-fallback.
 //
 //   node bench/polling.mjs [--rows 200] [--workers 100] [--sizes 100,1000,10000,60000] [--quick] [--no-fallback]
-import { readJsonl, ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, quantile, watchdog, API_KEY, ENDPOINT } from './lib/common.mjs';
+import {
+  readJsonl,
+  ensureInput,
+  freshDir,
+  startEmu,
+  parseArgs,
+  printTable,
+  emit,
+  round,
+  quantile,
+  watchdog,
+  API_KEY,
+  ENDPOINT,
+} from './lib/common.mjs';
 import { runOurs } from './lib/ours.mjs';
 import { runBaseline } from './lib/baseline.mjs';
 
-const args = parseArgs(process.argv.slice(2), { rows: 200, workers: 100, sizes: '100,1000,10000,60000', quick: false, fallback: true, baseline: true });
+const args = parseArgs(process.argv.slice(2), {
+  rows: 200,
+  workers: 100,
+  sizes: '100,1000,10000,60000',
+  quick: false,
+  fallback: true,
+  baseline: true,
+});
 if (args.quick) {
   args.rows = Math.min(args.rows, 100);
   args.fallbackSizes ??= '100,1000';
@@ -121,7 +141,15 @@ printTable(
   results,
   [
     ['job', (r) => (r.jobMs >= 1000 ? `${r.jobMs / 1000} s` : `${r.jobMs} ms`)],
-    ['client', (r) => (r.client === 'ours' ? 'ours (default: /status-sync)' : r.client === 'ours-planned' ? 'ours, planned /status (longPoll: false)' : 'baseline (1 s polls)')],
+    [
+      'client',
+      (r) =>
+        r.client === 'ours'
+          ? 'ours (default: /status-sync)'
+          : r.client === 'ours-planned'
+            ? 'ours, planned /status (longPoll: false)'
+            : 'baseline (1 s polls)',
+    ],
     ['timeScale', 'timeScale'],
     ['jobs', 'jobs'],
     ['calls/job', 'callsPerJob'],

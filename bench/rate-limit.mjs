@@ -11,11 +11,31 @@
 // window; the engine's backoff and Retry-After handling are in real seconds, so a 1 s window is harder, not easier).
 //
 //   node bench/rate-limit.mjs [--limit 1000] [--window-ms 10000] [--windows 5] [--workers 100] [--quick]
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, readJsonl, API_KEY, ENDPOINT } from './lib/common.mjs';
+import {
+  ensureInput,
+  freshDir,
+  startEmu,
+  parseArgs,
+  printTable,
+  emit,
+  round,
+  watchdog,
+  readJsonl,
+  API_KEY,
+  ENDPOINT,
+} from './lib/common.mjs';
 import { runOurs } from './lib/ours.mjs';
 import { runBaseline } from './lib/baseline.mjs';
 
-const args = parseArgs(process.argv.slice(2), { limit: 1000, windowMs: 10_000, windows: 5, workers: 100, quick: false, baseline: true, retryAfter: 'true,false' });
+const args = parseArgs(process.argv.slice(2), {
+  limit: 1000,
+  windowMs: 10_000,
+  windows: 5,
+  workers: 100,
+  quick: false,
+  baseline: true,
+  retryAfter: 'true,false',
+});
 if (args.quick) {
   args.limit = 100;
   args.windowMs = 1000;
@@ -39,11 +59,24 @@ async function measure(client, retryAfter) {
       const r = await runOurs({ input, out: freshDir(`rate-limit-ours-${retryAfter}`), baseUrl: emu.baseUrl, maxMs });
       wallMs = r.wallMs;
       const rq = r.result.stats.requests.run ?? {};
-      extra = { overran: r.overran, completed: r.result.stats.rows.completed, lost: r.result.stats.rows.total - r.result.stats.rows.completed, clientSaw429: rq.rateLimited };
+      extra = {
+        overran: r.overran,
+        completed: r.result.stats.rows.completed,
+        lost: r.result.stats.rows.total - r.result.stats.rows.completed,
+        clientSaw429: rq.rateLimited,
+      };
     } else {
       const bodies = [];
       for await (const b of readJsonl(input)) bodies.push(b);
-      const b = await runBaseline({ baseUrl: emu.baseUrl, apiKey: API_KEY, endpoint: ENDPOINT, rows: bodies, concurrency: args.workers, pollMs: 1000, deadlineMs: maxMs });
+      const b = await runBaseline({
+        baseUrl: emu.baseUrl,
+        apiKey: API_KEY,
+        endpoint: ENDPOINT,
+        rows: bodies,
+        concurrency: args.workers,
+        pollMs: 1000,
+        deadlineMs: maxMs,
+      });
       wallMs = b.wallMs;
       extra = { completed: b.counts.completed, lost: b.counts.rows - b.counts.completed, lostTo429: b.counts.lostOnRun429 };
     }
@@ -76,8 +109,12 @@ async function measure(client, retryAfter) {
 }
 
 const results = [];
-for (const ra of String(args.retryAfter).split(',').map((x) => x === 'true')) {
-  console.error(`rate-limit: ${args.limit} /run per ${args.windowMs} ms, Retry-After ${ra ? 'sent' : 'not sent'}: ours, ${args.rows} rows…`);
+for (const ra of String(args.retryAfter)
+  .split(',')
+  .map((x) => x === 'true')) {
+  console.error(
+    `rate-limit: ${args.limit} /run per ${args.windowMs} ms, Retry-After ${ra ? 'sent' : 'not sent'}: ours, ${args.rows} rows…`,
+  );
   results.push(await measure('ours', ra));
   if (args.baseline) {
     console.error(`rate-limit: … baseline…`);

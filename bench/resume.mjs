@@ -11,7 +11,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, timeNode, profileTop, printProfile, OUT_DIR, BENCH_DIR } from './lib/common.mjs';
+import {
+  ensureInput,
+  freshDir,
+  startEmu,
+  parseArgs,
+  printTable,
+  emit,
+  round,
+  watchdog,
+  timeNode,
+  profileTop,
+  printProfile,
+  OUT_DIR,
+  BENCH_DIR,
+} from './lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { rows: 1_000_000, workers: 1000, quick: false, profile: false });
 if (args.quick) args.rows = Math.min(args.rows, 20_000);
@@ -96,7 +110,8 @@ try {
       ['baseline rerun submits', 'baselineResubmits'],
     ],
   );
-  if (setup) console.log(`\n(setup: the first run of the batch took ${setup.wallS} s, exit ${setup.exitCode}, peak RSS ${setup.peakRssMb} MB)`);
+  if (setup)
+    console.log(`\n(setup: the first run of the batch took ${setup.wallS} s, exit ${setup.exitCode}, peak RSS ${setup.peakRssMb} MB)`);
   printProfile('CPU profile of the rerun', profile);
   emit('resume', { args, target: { wallSMax: 20, submittedMax: 0 }, setup, result, profile });
 } finally {

@@ -22,7 +22,11 @@ const env = { ...process.env };
 if (args.snapshot !== false) {
   const rev = args.snapshot === true ? 'HEAD' : String(args.snapshot);
   console.error(`run-all: building a snapshot of ${rev}…`);
-  const s = spawnSync(process.execPath, [join(BENCH_DIR, 'snapshot.mjs'), '--commit', rev], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const s = spawnSync(process.execPath, [join(BENCH_DIR, 'snapshot.mjs'), '--commit', rev], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (s.status !== 0) process.exit(s.status ?? 1);
   env.RPB_DIST = s.stdout.trim();
   console.error(`run-all: measuring ${env.RPB_DIST}`);
@@ -61,6 +65,7 @@ for (const name of String(args.only).split(',')) {
 }
 copyFileSync(file, join(OUT_DIR, 'results-latest.jsonl'));
 console.log('\nrun-all summary:');
-for (const s of summary) console.log(`  ${s.bench.padEnd(11)} exit ${s.exit}  ${String(s.seconds).padStart(5)} s  ${s.results} JSON line(s)`);
+for (const s of summary)
+  console.log(`  ${s.bench.padEnd(11)} exit ${s.exit}  ${String(s.seconds).padStart(5)} s  ${s.results} JSON line(s)`);
 console.log(`results: ${file.replace(ROOT + '/', '')}`);
 process.exitCode = summary.some((s) => s.exit !== 0) ? 1 : 0;

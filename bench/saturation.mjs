@@ -5,11 +5,30 @@
 // makespan = wall time of the whole client call (ingest and output writing included, for ours), × timeScale.
 //
 //   node bench/saturation.mjs [--rows 2000] [--baseline-rows 400] [--workers 20] [--quick] [--only short,long,cold]
-import { readJsonl, ensureInput, freshDir, startEmu, parseArgs, printTable, emit, round, watchdog, API_KEY, ENDPOINT } from './lib/common.mjs';
+import {
+  readJsonl,
+  ensureInput,
+  freshDir,
+  startEmu,
+  parseArgs,
+  printTable,
+  emit,
+  round,
+  watchdog,
+  API_KEY,
+  ENDPOINT,
+} from './lib/common.mjs';
 import { runOurs } from './lib/ours.mjs';
 import { runBaseline } from './lib/baseline.mjs';
 
-const args = parseArgs(process.argv.slice(2), { rows: 2000, baselineRows: 400, workers: 20, quick: false, only: 'short,long,cold', baseline: true });
+const args = parseArgs(process.argv.slice(2), {
+  rows: 2000,
+  baselineRows: 400,
+  workers: 20,
+  quick: false,
+  only: 'short,long,cold',
+  baseline: true,
+});
 if (args.quick) {
   args.rows = Math.min(args.rows, 300);
   args.baselineRows = Math.min(args.baselineRows, 100);
@@ -47,7 +66,12 @@ async function measure(name, sc, client, rows) {
     if (client === 'ours') {
       const r = await runOurs({ input, out: freshDir(`saturation-${name}-ours`), baseUrl: emu.baseUrl, maxMs: 30 * 60_000 });
       wallMs = r.wallMs;
-      extra = { overran: r.overran, exitCode: r.result.exitCode, completed: r.result.stats.rows.completed, requests: r.result.stats.requests };
+      extra = {
+        overran: r.overran,
+        exitCode: r.result.exitCode,
+        completed: r.result.stats.rows.completed,
+        requests: r.result.stats.requests,
+      };
     } else {
       const b = await runBaseline({
         baseUrl: emu.baseUrl,

@@ -14,9 +14,13 @@ const dir = join(OUT_DIR, `snapshot-${sha}`);
 if (!existsSync(join(dir, 'dist', 'index.js'))) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execSync(`git -C ${JSON.stringify(ROOT)} archive ${sha} src tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`, { stdio: ['ignore', 'ignore', 'inherit'] });
+  execSync(`git -C ${JSON.stringify(ROOT)} archive ${sha} src tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   writeFileSync(join(dir, 'COMMIT'), sha + '\n');
 }
 console.log(join(dir, 'dist'));

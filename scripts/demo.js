@@ -18,8 +18,18 @@ const emu = await startEmulator({
   coldStartMs: 1500,
   faults: { failFirstAttempt: 0.03, http500: 0.02 },
 });
-const args = ['run', relative(process.cwd(), input), '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl,
-  '--out', relative(process.cwd(), out), '--price-per-second', '0.00019'];
+const args = [
+  'run',
+  relative(process.cwd(), input),
+  '--endpoint',
+  'test-endpoint',
+  '--base-url',
+  emu.baseUrl,
+  '--out',
+  relative(process.cwd(), out),
+  '--price-per-second',
+  '0.00019',
+];
 process.stdout.write(`Emulator on ${emu.url} (16 workers, 200-800 ms jobs, 1.5 s cold starts, 3% first-attempt failures, 2% HTTP 500)\n`);
 process.stdout.write(`$ RUNPOD_API_KEY=test-key runpod-batch ${args.join(' ')}\n\n`);
 const child = spawn(process.execPath, [join(root, 'bin', 'runpod-batch.js'), ...args], {

@@ -31,7 +31,17 @@ export async function runBaseline(o) {
   const deadline = Date.now() + (o.deadlineMs ?? 3600_000);
   const ep = runpodSdk(o.apiKey, { baseUrl: o.baseUrl }).endpoint(o.endpoint);
   const limit = pLimit(o.concurrency);
-  const counts = { rows: 0, completed: 0, failed: 0, lostOnRun: 0, lostOnRun429: 0, lostOnStatus: 0, abandoned: 0, runCalls: 0, statusCalls: 0 };
+  const counts = {
+    rows: 0,
+    completed: 0,
+    failed: 0,
+    lostOnRun: 0,
+    lostOnRun429: 0,
+    lostOnStatus: 0,
+    abandoned: 0,
+    runCalls: 0,
+    statusCalls: 0,
+  };
   const results = [];
   const started = Date.now();
 

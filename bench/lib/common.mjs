@@ -233,7 +233,13 @@ export function machine() {
   } catch {
     /* not linux */
   }
-  return { node: process.version, cpus: cpus().length, model, loadavg: loadavg().map((x) => Math.round(x * 100) / 100), engine: engineInfo() };
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    model,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    engine: engineInfo(),
+  };
 }
 
 /** Prints a table: columns = [[header, key or fn]]. */

@@ -16,7 +16,8 @@ export function engine() {
 /** What was measured: the build's folder and its commit (a snapshot's COMMIT file, else git HEAD + "dirty"). */
 export function engineInfo() {
   const commitFile = join(DIST_DIR, '..', 'COMMIT');
-  if (existsSync(commitFile)) return { dist: DIST_DIR.replace(ROOT + '/', ''), commit: readFileSync(commitFile, 'utf8').trim(), snapshot: true };
+  if (existsSync(commitFile))
+    return { dist: DIST_DIR.replace(ROOT + '/', ''), commit: readFileSync(commitFile, 'utf8').trim(), snapshot: true };
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();

@@ -90,7 +90,13 @@ function summarize({ windowMs, jobTimes }) {
     out.createdPerWindow = counts;
   }
   if (jobTimes) {
-    out.jobTimes = [...emu.jobs.values()].map((j) => [j.createdAt, j.startedAt ?? null, j.finishedAt ?? null, j.delayTime ?? null, j.executionTime ?? null]);
+    out.jobTimes = [...emu.jobs.values()].map((j) => [
+      j.createdAt,
+      j.startedAt ?? null,
+      j.finishedAt ?? null,
+      j.delayTime ?? null,
+      j.executionTime ?? null,
+    ]);
   }
   return out;
 }

@@ -54,14 +54,21 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
     const left = Math.max(0, rows - s.rows.completed);
     const rate = s.wallSeconds > 0 ? sampled / s.wallSeconds : null; // rows per second in the sample
     notes.push(`the ${sampled} sampled rows ran for real and are done; the estimate covers the ${left} rows left`);
-    notes.push('time is extrapolated from the sample: cold starts weigh more in a small sample, and a larger run may scale to more workers');
+    notes.push(
+      'time is extrapolated from the sample: cold starts weigh more in a small sample, and a larger run may scale to more workers',
+    );
     return {
       rows,
       basis: 'sample',
       billedSeconds: Math.round(perRow * left),
       costUsd: price.perSecond === null ? null : round6(perRow * left * price.perSecond),
       seconds: rate ? Math.round(left / rate) : null,
-      sample: { rows: sampled, billedSeconds: s.billedSeconds, wallSeconds: s.wallSeconds, meanExecutionMs: s.latencyMs.execution?.mean ?? null },
+      sample: {
+        rows: sampled,
+        billedSeconds: s.billedSeconds,
+        wallSeconds: s.wallSeconds,
+        meanExecutionMs: s.latencyMs.execution?.mean ?? null,
+      },
       notes,
     };
   }

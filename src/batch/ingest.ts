@@ -68,7 +68,11 @@ export async function ingest(store: Store, path: string, opts: InputOptions & { 
       if (opts.limit !== undefined && res.rows >= opts.limit) break;
       const outcome = store.ingestRow(item.row, gen);
       if (outcome === 'duplicate') {
-        note({ file: path, line: item.row.line, message: `duplicate id ${JSON.stringify(item.row.id)} (first at line ${store.lineOf(item.row.key)})` });
+        note({
+          file: path,
+          line: item.row.line,
+          message: `duplicate id ${JSON.stringify(item.row.id)} (first at line ${store.lineOf(item.row.key)})`,
+        });
         continue;
       }
       res.rows++;

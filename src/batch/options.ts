@@ -108,7 +108,13 @@ export function resolveOptions(opts: RunBatchOptions): Resolved {
     baseUrl: (opts.baseUrl ?? process.env.RUNPOD_BASE_URL ?? DEFAULTS.baseUrl).replace(/\/+$/, ''),
     endpoint,
     apiKey: opts.apiKey ?? process.env.RUNPOD_API_KEY ?? null,
-    concurrency: local ? (typeof opts.concurrency === 'number' ? opts.concurrency : DEFAULTS.localConcurrency) : typeof opts.concurrency === 'number' ? opts.concurrency : DEFAULTS.maxConcurrency,
+    concurrency: local
+      ? typeof opts.concurrency === 'number'
+        ? opts.concurrency
+        : DEFAULTS.localConcurrency
+      : typeof opts.concurrency === 'number'
+        ? opts.concurrency
+        : DEFAULTS.maxConcurrency,
     auto: !local && opts.autoSize !== false,
     retries: opts.retries ?? DEFAULTS.retries,
     idField: opts.idField ?? DEFAULTS.idField,
@@ -122,7 +128,8 @@ export function resolveOptions(opts: RunBatchOptions): Resolved {
 
 function checkOptions(r: Resolved, o: RunBatchOptions): void {
   const problems: string[] = [];
-  if (!/^https?:\/\//.test(r.baseUrl) || !URL.canParse(r.baseUrl)) problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(r.baseUrl)}`);
+  if (!/^https?:\/\//.test(r.baseUrl) || !URL.canParse(r.baseUrl))
+    problems.push(`--base-url: must be an http(s) URL, got ${JSON.stringify(r.baseUrl)}`);
   if (r.endpoint === null && r.baseUrl === DEFAULTS.baseUrl) problems.push('--endpoint: required (or RUNPOD_ENDPOINT_ID)');
   if (r.endpoint !== null && !r.apiKey) problems.push('RUNPOD_API_KEY: not set (the API key is read from the environment)');
   if (o.concurrency !== undefined && o.concurrency !== 'auto' && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {

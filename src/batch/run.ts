@@ -56,15 +56,19 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   try {
     // A resume without --gpu/--price-per-second keeps the batch's price (for --max-cost and the cost figures).
     const saved = store.getMeta('settings');
-    const price = given.perSecond === null && saved?.pricePerSecond != null ? { perSecond: saved.pricePerSecond, source: saved.priceSource } : given;
-    if (opts.maxCost !== undefined && price.perSecond === null) throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
+    const price =
+      given.perSecond === null && saved?.pricePerSecond != null ? { perSecond: saved.pricePerSecond, source: saved.priceSource } : given;
+    if (opts.maxCost !== undefined && price.perSecond === null)
+      throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
     release = acquireLock(outDir);
     // Job ids a killed run logged but had not yet written into their rows.
     store.applyLog();
     const target = { baseUrl, endpoint };
     const known = store.getMeta('target');
     if (known && (known.endpoint !== endpoint || known.baseUrl !== baseUrl) && store.submittedRows(store.getMeta('gen') ?? 0).length > 0) {
-      throw new StateError(`${outDir} holds jobs of endpoint ${known.endpoint ?? known.baseUrl}, not ${endpoint ?? baseUrl}; use another --out`);
+      throw new StateError(
+        `${outDir} holds jobs of endpoint ${known.endpoint ?? known.baseUrl}, not ${endpoint ?? baseUrl}; use another --out`,
+      );
     }
     if (!opts.fromState && !opts.replaceInput) checkSameInput(store.getMeta('input'), opts.input, outDir);
     const loaded = opts.fromState ? fromState(store, outDir) : await load(store, opts, idField, log);
@@ -78,11 +82,25 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     };
     store.setMeta('target', target);
     store.setMeta('settings', settings);
-    store.setMeta('run', { input: opts.input, concurrency: typeof opts.concurrency === 'number' ? opts.concurrency : 'auto', retries, format: opts.format ?? null, csvCast: opts.csvCast === true, limit: opts.limit ?? null });
+    store.setMeta('run', {
+      input: opts.input,
+      concurrency: typeof opts.concurrency === 'number' ? opts.concurrency : 'auto',
+      retries,
+      format: opts.format ?? null,
+      csvCast: opts.csvCast === true,
+      limit: opts.limit ?? null,
+    });
 
     // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
     const connections = Math.max(128, Math.min(2 * concurrency + 16, 1024));
-    const client = createClient({ baseUrl, endpointId: endpoint, apiKey: o.apiKey, dispatcher: opts.dispatcher, timeoutMs: o.timeoutMs, connections });
+    const client = createClient({
+      baseUrl,
+      endpointId: endpoint,
+      apiKey: o.apiKey,
+      dispatcher: opts.dispatcher,
+      timeoutMs: o.timeoutMs,
+      connections,
+    });
     const started = Date.now();
     // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
     const viewsCurrent = store.getMeta('viewsOf') === store.lastRunId();
@@ -103,7 +121,12 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         health: { crashLoopJobs: o.crashLoopJobs, maxFailureRate: o.maxFailureRate, window: DEFAULTS.failureWindow },
         budget:
           opts.maxCost !== undefined && price.perSecond !== null
-            ? { maxUsd: opts.maxCost, pricePerSecond: price.perSecond, spentSeconds: billed.seconds, perJobSeconds: billed.jobs > 0 ? billed.seconds / billed.jobs : null }
+            ? {
+                maxUsd: opts.maxCost,
+                pricePerSecond: price.perSecond,
+                spentSeconds: billed.seconds,
+                perJobSeconds: billed.jobs > 0 ? billed.seconds / billed.jobs : null,
+              }
             : null,
       },
     );
@@ -125,7 +148,16 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         rateLimited += c.rateLimited;
         retried += c.retries;
       }
-      store.addSample({ runId, t, inFlight: p.inFlight, submitted: p.submitted, completed: p.completed, failed: p.failed, rateLimited, retries: retried });
+      store.addSample({
+        runId,
+        t,
+        inFlight: p.inFlight,
+        submitted: p.submitted,
+        completed: p.completed,
+        failed: p.failed,
+        rateLimited,
+        retries: retried,
+      });
       opts.onProgress?.(progress());
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);
@@ -140,7 +172,9 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       if (inFlight > 0) {
         log(`cancelling ${inFlight} jobs in flight on RunPod (--cancel-on-exit)…`);
         const c = await cancelInFlight(client, store, loaded.gen);
-        log(`cancelled ${c.cancelled}, already ended ${c.alreadyEnded}, gone ${c.gone}, failed ${c.failed}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}`);
+        log(
+          `cancelled ${c.cancelled}, already ended ${c.alreadyEnded}, gone ${c.gone}, failed ${c.failed}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}`,
+        );
       }
     }
     await client.close().catch(() => {});
@@ -169,7 +203,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
 /** `--out` must be a folder (or not exist yet). */
 function checkOutDir(outDir: string): void {
   const info = statSync(outDir, { throwIfNoEntry: false });
-  if (info && !info.isDirectory()) throw new UsageError(`--out ${outDir}: is a file, not a folder; name a folder (it is created if missing)`);
+  if (info && !info.isDirectory())
+    throw new UsageError(`--out ${outDir}: is a file, not a folder; name a folder (it is created if missing)`);
 }
 
 /** Validates and loads the input (or finds it unchanged), and says how it relates to the last run. */
@@ -177,7 +212,9 @@ async function load(store: Store, opts: RunBatchOptions, idField: string, log: (
   const loaded = await ingest(store, opts.input, { format: opts.format, idField, csvCast: opts.csvCast, limit: opts.limit });
   if (loaded.skipped) log(`resuming: ${opts.input} is unchanged since the last run`);
   else if (loaded.gen > 1) {
-    log(`input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`);
+    log(
+      `input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`,
+    );
   }
   return loaded;
 }
@@ -223,5 +260,6 @@ export function stopOf(outcome: Outcome): RunStop {
 async function checkInputFile(input: string): Promise<void> {
   const info = await stat(input).catch(() => null);
   if (!info) throw new InputError([{ file: input, line: 0, message: 'no such file' }], 1, `${input}: no such file`);
-  if (info.isDirectory()) throw new InputError([{ file: input, line: 0, message: 'is a directory' }], 1, `${input}: is a directory, not a file`);
+  if (info.isDirectory())
+    throw new InputError([{ file: input, line: 0, message: 'is a directory' }], 1, `${input}: is a directory, not a file`);
 }

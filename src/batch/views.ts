@@ -35,7 +35,13 @@ const FAILED_STATES: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'CANC
  * over the rows in input order; report.md and report.html from a second pass (the rows without bodies and outputs),
  * reusing the latencies the first pass collected.
  */
-export function regenerate(store: Store, dir: string, gen: number, s: BatchSettings, o: { running?: boolean } = {}): { files: ViewFiles; stats: Stats } {
+export function regenerate(
+  store: Store,
+  dir: string,
+  gen: number,
+  s: BatchSettings,
+  o: { running?: boolean } = {},
+): { files: ViewFiles; stats: Stats } {
   store.flush();
   const files = viewFiles(dir);
   const results = new AtomicFile(files.results);

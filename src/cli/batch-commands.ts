@@ -28,7 +28,10 @@ function statusText(s: BatchStatus): string {
 
 export function reportCommand(out: string, reporter: Reporter): number {
   const { files, runningPid } = regenerateBatch(out);
-  const live = runningPid !== null ? ` (a snapshot: a run${runningPid ? ` (pid ${runningPid})` : ''} is in progress and writes them again when it ends)` : '';
+  const live =
+    runningPid !== null
+      ? ` (a snapshot: a run${runningPid ? ` (pid ${runningPid})` : ''} is in progress and writes them again when it ends)`
+      : '';
   reporter.data('report', { files, runningPid }, `regenerated${live}:\n  ${Object.values(files).join('\n  ')}\n`);
   return 0;
 }
@@ -51,7 +54,11 @@ export async function exportCommand(out: string, format: ExportFormat, output: s
   return 0;
 }
 
-export async function retryCommand(out: string, reporter: Reporter, o: { concurrency?: number | 'auto'; retries?: number }): Promise<number> {
+export async function retryCommand(
+  out: string,
+  reporter: Reporter,
+  o: { concurrency?: number | 'auto'; retries?: number },
+): Promise<number> {
   const r = await withSignals(reporter, (signal) => retryBatch(out, { ...o, ...engineHooks(reporter), signal }));
   reporter.log(`${r.requeued} rows that had not completed were queued again`);
   reporter.result(r);

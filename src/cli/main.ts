@@ -16,9 +16,11 @@ const COMMANDS = ['run', 'status', 'report', 'export', 'retry', 'cancel', 'emula
 
 /** Options every command takes. */
 function common<T>(y: Argv<T>) {
-  return y
-    .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final message' })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'json: one JSON object per line (progress and logs on stderr, the result on stdout)' });
+  return y.option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final message' }).option('log-format', {
+    choices: ['text', 'json'] as const,
+    default: 'text' as LogFormat,
+    describe: 'json: one JSON object per line (progress and logs on stderr, the result on stdout)',
+  });
 }
 
 function outPositional<T>(y: Argv<T>) {
@@ -87,17 +89,41 @@ export async function main(argv: string[]): Promise<number> {
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
             .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
-            .option('gpu', { type: 'string', describe: 'GPU class for the cost estimate (16gb 24gb 24gb-pro 48gb 48gb-pro 80gb 80gb-pro 141gb 180gb, or a4000 l4 4090 a6000 l40s a100 h100 h200 b200)' })
+            .option('gpu', {
+              type: 'string',
+              describe:
+                'GPU class for the cost estimate (16gb 24gb 24gb-pro 48gb 48gb-pro 80gb 80gb-pro 141gb 180gb, or a4000 l4 4090 a6000 l40s a100 h100 h200 b200)',
+            })
             .option('price-per-second', { type: 'number', describe: 'USD per billed second (wins over --gpu)' })
-            .option('max-cost', { type: 'number', describe: 'stop admitting rows before spent + in flight would pass this many USD (exit 2; rerun with a higher cap to go on)' })
+            .option('max-cost', {
+              type: 'number',
+              describe: 'stop admitting rows before spent + in flight would pass this many USD (exit 2; rerun with a higher cap to go on)',
+            })
             .option('limit', { type: 'number', describe: 'only the first N rows' })
-            .option('dry-run', { type: 'boolean', default: false, describe: 'validate, count rows, estimate time and cost; submit nothing' })
+            .option('dry-run', {
+              type: 'boolean',
+              default: false,
+              describe: 'validate, count rows, estimate time and cost; submit nothing',
+            })
             .option('expected-seconds', { type: 'number', describe: 'with --dry-run: seconds one job takes on a worker' })
             .option('sample', { type: 'number', describe: 'with --dry-run: run the first N rows for real and extrapolate' })
-            .option('cancel-on-exit', { type: 'boolean', default: false, describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)' })
-            .option('crash-loop', { type: 'number', describe: `stop when this many jobs in a row FAILED with the same error; 0 = never [default: ${DEFAULTS.crashLoopJobs}]` })
-            .option('max-failure-rate', { type: 'number', describe: `stop when more than this share of the last ${DEFAULTS.failureWindow} rows failed after retries; 1 = never [default: ${DEFAULTS.maxFailureRate}]` })
-            .option('timeout', { type: 'number', describe: `per-request timeout, ms; 0 = none [default: ${DEFAULTS.timeoutMs}; none without --endpoint]` })
+            .option('cancel-on-exit', {
+              type: 'boolean',
+              default: false,
+              describe: 'when the run stops early, cancel its jobs in flight on RunPod (they stop billing and run again next time)',
+            })
+            .option('crash-loop', {
+              type: 'number',
+              describe: `stop when this many jobs in a row FAILED with the same error; 0 = never [default: ${DEFAULTS.crashLoopJobs}]`,
+            })
+            .option('max-failure-rate', {
+              type: 'number',
+              describe: `stop when more than this share of the last ${DEFAULTS.failureWindow} rows failed after retries; 1 = never [default: ${DEFAULTS.maxFailureRate}]`,
+            })
+            .option('timeout', {
+              type: 'number',
+              describe: `per-request timeout, ms; 0 = none [default: ${DEFAULTS.timeoutMs}; none without --endpoint]`,
+            })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example([
               ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.jsonl.runpod/'],
@@ -165,7 +191,11 @@ export async function main(argv: string[]): Promise<number> {
         'Queue the rows that did not complete (FAILED, TIMED_OUT, CANCELLED) again and run them',
         (y) =>
           outPositional(y)
-            .option('concurrency', { type: 'string', coerce: concurrencyArg, describe: 'jobs in flight: auto or a cap [default: as the batch was run]' })
+            .option('concurrency', {
+              type: 'string',
+              coerce: concurrencyArg,
+              describe: 'jobs in flight: auto or a cap [default: as the batch was run]',
+            })
             .option('retries', { type: 'number', describe: 'runs again of a row that fails [default: as the batch was run]' })
             .option('progress', { type: 'boolean', default: true })
             .example([['$0 retry prompts.jsonl.runpod', 'after fixing the worker, run the failed rows again']]),
@@ -190,12 +220,32 @@ export async function main(argv: string[]): Promise<number> {
             .option('host', { type: 'string', default: '127.0.0.1' })
             .option('api-key', { type: 'string', default: 'test-key', describe: 'Bearer key clients must send' })
             .option('endpoint', { type: 'string', array: true, default: ['test-endpoint'], describe: 'endpoint ids served' })
-            .option('dialect', { choices: ['cloud', 'local'] as const, default: 'cloud' as const, describe: "'local' speaks like runpod-python's --rp_serve_api" })
-            .option('workers', { type: 'number', default: 4, alias: 'max-workers', describe: 'workers (the most it scales to, with --min-workers)' })
-            .option('min-workers', { type: 'number', describe: 'autoscale from this many (RunPod\'s active workers) up to --workers [default: --workers: a fixed pool]' })
-            .option('scaler', { choices: ['queue-delay', 'request-count'] as const, default: 'queue-delay' as const, describe: "RunPod's scaler, when autoscaling" })
+            .option('dialect', {
+              choices: ['cloud', 'local'] as const,
+              default: 'cloud' as const,
+              describe: "'local' speaks like runpod-python's --rp_serve_api",
+            })
+            .option('workers', {
+              type: 'number',
+              default: 4,
+              alias: 'max-workers',
+              describe: 'workers (the most it scales to, with --min-workers)',
+            })
+            .option('min-workers', {
+              type: 'number',
+              describe: "autoscale from this many (RunPod's active workers) up to --workers [default: --workers: a fixed pool]",
+            })
+            .option('scaler', {
+              choices: ['queue-delay', 'request-count'] as const,
+              default: 'queue-delay' as const,
+              describe: "RunPod's scaler, when autoscaling",
+            })
             .option('scaler-value', { type: 'number', describe: 'queue delay in ms, or requests per worker [default: 4000 / 4]' })
-            .option('idle-timeout-ms', { type: 'number', default: 5000, describe: 'an idle worker goes cold (a fixed pool) or stops (autoscaling) after this' })
+            .option('idle-timeout-ms', {
+              type: 'number',
+              default: 5000,
+              describe: 'an idle worker goes cold (a fixed pool) or stops (autoscaling) after this',
+            })
             .option('exec-ms', { type: 'string', default: '50-150', describe: 'execution time per job: N or MIN-MAX ms' })
             .option('cold-start-ms', { type: 'number', default: 0 })
             .option('time-scale', { type: 'number', default: 1, describe: 'run simulated time this many times faster' })

@@ -43,7 +43,9 @@ export function engineHooks(reporter: Reporter): Pick<RunBatchOptions, 'log' | '
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const { reporter, dryRun: dry, expectedSeconds, sample, ...rest } = o;
   if (dry) {
-    const est = await withSignals(reporter, (signal) => dryRun({ ...rest, ...engineHooks(reporter), signal, expectedSeconds, sample } satisfies DryRunOptions));
+    const est = await withSignals(reporter, (signal) =>
+      dryRun({ ...rest, ...engineHooks(reporter), signal, expectedSeconds, sample } satisfies DryRunOptions),
+    );
     reporter.data('estimate', est, estimateText(est));
     return 0;
   }

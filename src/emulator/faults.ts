@@ -7,11 +7,7 @@
 import { deriveRng, type Rng } from './rng.js';
 import type { EmulatorOp, EmulatorStats, FaultOptions, RateLimitedOp } from './types.js';
 
-export type RequestFault =
-  | { kind: 'reset' }
-  | { kind: 'http500' }
-  | { kind: 'http502' }
-  | { kind: 'rate-limited'; retryAfterSec?: number };
+export type RequestFault = { kind: 'reset' } | { kind: 'http500' } | { kind: 'http502' } | { kind: 'rate-limited'; retryAfterSec?: number };
 
 export interface RequestDecision {
   fault?: RequestFault;

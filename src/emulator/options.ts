@@ -33,8 +33,10 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) problems.push(`port: must be an integer 0-65535, got ${r.port}`);
   if (r.dialect !== 'cloud' && r.dialect !== 'local') problems.push(`dialect: must be 'cloud' or 'local', got ${String(r.dialect)}`);
   if (!Number.isInteger(r.workers) || r.workers < 1) problems.push(`workers: must be an integer >= 1, got ${r.workers}`);
-  if (!Number.isInteger(r.minWorkers) || r.minWorkers < 0 || r.minWorkers > r.workers) problems.push(`minWorkers: must be an integer 0-${r.workers} (workers), got ${r.minWorkers}`);
-  if (r.scaler !== 'queue-delay' && r.scaler !== 'request-count') problems.push(`scaler: must be 'queue-delay' or 'request-count', got ${String(r.scaler)}`);
+  if (!Number.isInteger(r.minWorkers) || r.minWorkers < 0 || r.minWorkers > r.workers)
+    problems.push(`minWorkers: must be an integer 0-${r.workers} (workers), got ${r.minWorkers}`);
+  if (r.scaler !== 'queue-delay' && r.scaler !== 'request-count')
+    problems.push(`scaler: must be 'queue-delay' or 'request-count', got ${String(r.scaler)}`);
   if (!(r.scalerValue > 0)) problems.push(`scalerValue: must be > 0, got ${r.scalerValue}`);
   if (!(r.timeScale > 0) || !Number.isFinite(r.timeScale)) problems.push(`timeScale: must be a number > 0, got ${r.timeScale}`);
   nonNeg('coldStartMs', r.coldStartMs);

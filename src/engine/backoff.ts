@@ -50,12 +50,7 @@ function nonNegative(x: number): number {
  * Robust to odd input: attempt < 1 counts as 1, a negative/NaN Retry-After is ignored, `random()` and `jitter` are
  * clamped to [0, 1], overflow of the exponential part ends at `maxMs`.
  */
-export function backoffDelay(
-  attempt: number,
-  retryAfterMs: number | undefined,
-  policy: BackoffPolicy,
-  random: () => number,
-): number {
+export function backoffDelay(attempt: number, retryAfterMs: number | undefined, policy: BackoffPolicy, random: () => number): number {
   if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
     const capped = Math.min(retryAfterMs, nonNegative(policy.maxRetryAfterMs));
     return capped + capped * RETRY_AFTER_SPREAD * clamp01(random());

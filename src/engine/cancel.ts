@@ -24,7 +24,8 @@ export async function cancelInFlight(
   client: Pick<RunpodClient, 'cancel'>,
   store: Pick<SchedulerStore, 'submittedRows' | 'requeue'>,
   gen: number,
-  o: { concurrency?: number; signal?: AbortSignal } = {}): Promise<CancelSummary> {
+  o: { concurrency?: number; signal?: AbortSignal } = {},
+): Promise<CancelSummary> {
   const sum: CancelSummary = { cancelled: 0, alreadyEnded: 0, gone: 0, failed: 0, errors: [] };
   const limit = pLimit(o.concurrency ?? 5);
   const rows = store.submittedRows(gen);

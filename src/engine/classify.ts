@@ -44,7 +44,15 @@ const RETRY_STATUSES = new Set([408, 425, 429]);
  * cannot be routed to, the connection never opened. A reset or a timeout after connecting is not among them: a
  * server is there, and RunPod's edge drops connections now and then.
  */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** The socket error code under a NetworkError ("ECONNREFUSED"), or its error name. */
 export function networkCode(err: NetworkError): string {
@@ -56,12 +64,26 @@ export function networkCode(err: NetworkError): string {
 export function classify(op: string, err: unknown): Verdict {
   if (err instanceof NetworkError) {
     const code = networkCode(err);
-    return { kind: 'retry', rateLimited: false, retryAfterMs: undefined, reason: err.message, label: code, unreachable: UNREACHABLE_CODES.has(code) };
+    return {
+      kind: 'retry',
+      rateLimited: false,
+      retryAfterMs: undefined,
+      reason: err.message,
+      label: code,
+      unreachable: UNREACHABLE_CODES.has(code),
+    };
   }
   if (err instanceof HttpError) {
     const s = err.status;
     const retry = (rateLimited: boolean) =>
-      ({ kind: 'retry', rateLimited, retryAfterMs: err.retryAfterMs, reason: `HTTP ${s} on /${op}`, label: `HTTP ${s}`, unreachable: false }) as const;
+      ({
+        kind: 'retry',
+        rateLimited,
+        retryAfterMs: err.retryAfterMs,
+        reason: `HTTP ${s} on /${op}`,
+        label: `HTTP ${s}`,
+        unreachable: false,
+      }) as const;
     if (s === 429) return retry(true);
     if (s >= 500 || RETRY_STATUSES.has(s)) return retry(false);
     if (s === 401 || s === 403) {
@@ -69,9 +91,14 @@ export function classify(op: string, err: unknown): Verdict {
     }
     if (s === 404) {
       if (op === 'status' || op === 'cancel' || op === 'retry') return { kind: 'lost', reason: `HTTP 404 on /${op}` };
-      return { kind: 'fatal', code: 'RPB_ENDPOINT', message: `HTTP 404 on /${op}: no such endpoint at ${err.message.split(' ')[1] ?? ''} (check --endpoint and --base-url)` };
+      return {
+        kind: 'fatal',
+        code: 'RPB_ENDPOINT',
+        message: `HTTP 404 on /${op}: no such endpoint at ${err.message.split(' ')[1] ?? ''} (check --endpoint and --base-url)`,
+      };
     }
-    if (op === 'run' && (s === 400 || s === 413 || s === 422)) return { kind: 'bad-row', message: `HTTP ${s}: ${err.body || 'bad request'}` };
+    if (op === 'run' && (s === 400 || s === 413 || s === 422))
+      return { kind: 'bad-row', message: `HTTP ${s}: ${err.body || 'bad request'}` };
     return { kind: 'fatal', code: 'RPB_HTTP', message: err.message };
   }
   if (err instanceof RunpodBatchError && err.code === 'RPB_ABORTED') return { kind: 'aborted' };

@@ -159,7 +159,12 @@ export class JobFollower {
   }
 
   private shortPoll(l: LiveJob): Promise<StatusResponse> {
-    return this.requester.request('status', 'status', (signal) => this.client.status(l.jobId, { signal, noTimeout: this.o.untimedStatus }), this.signal);
+    return this.requester.request(
+      'status',
+      'status',
+      (signal) => this.client.status(l.jobId, { signal, noTimeout: this.o.untimedStatus }),
+      this.signal,
+    );
   }
 
   /**
@@ -171,7 +176,12 @@ export class JobFollower {
     this.openLongPolls++;
     this.lastPollStart.set(l.jobId, this.clock.now());
     try {
-      return await this.requester.request('status', 'status-sync', (signal) => this.client.statusSync(l.jobId, this.o.longPollMs, { signal }), this.signal);
+      return await this.requester.request(
+        'status',
+        'status-sync',
+        (signal) => this.client.statusSync(l.jobId, this.o.longPollMs, { signal }),
+        this.signal,
+      );
     } catch (err) {
       if (!(err instanceof RequestFailed && err.verdict.kind === 'lost')) throw err;
       const s = await this.shortPoll(l);

@@ -88,7 +88,9 @@ export class Requester {
 
   /** Transient failures retried right now (none since the last success: null). */
   retrying(): Retrying | null {
-    return this.consecutiveFailures > 0 ? { label: this.lastLabel, count: this.consecutiveFailures, of: this.maxConsecutiveFailures } : null;
+    return this.consecutiveFailures > 0
+      ? { label: this.lastLabel, count: this.consecutiveFailures, of: this.maxConsecutiveFailures }
+      : null;
   }
 
   /** /run requests per second the run paces itself to after 429s; null while unpaced. */

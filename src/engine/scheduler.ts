@@ -311,7 +311,11 @@ export class Scheduler {
     if (v.kind === 'fatal') {
       this.stop({ kind: 'fatal', error: new RunpodBatchError(v.code, v.message, { cause: err }) });
     } else if (v.kind === 'retry') {
-      this.stop({ kind: 'gave-up', reason: `gave up after ${this.requester.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}`, cause: 'transient' });
+      this.stop({
+        kind: 'gave-up',
+        reason: `gave up after ${this.requester.maxConsecutiveFailures} transient failures in a row, the last: ${v.reason}`,
+        cause: 'transient',
+      });
     } else {
       this.stop({ kind: 'fatal', error: new RunpodBatchError('RPB_HTTP', err instanceof Error ? err.message : String(err)) });
     }

@@ -128,7 +128,11 @@ export class AutoSizer {
       this.probeAt = h.at;
       this.probeUntil = h.at + p.settleMs;
       // A probe's queue stays within max(minQueue, 2 × workers).
-      this.set(clamp(busy + Math.min(p.maxQueue, Math.max(p.minQueue, 2 * workers)), p.min, p.max), 'probing', `${workers} workers: deeper queue to see whether the endpoint adds workers`);
+      this.set(
+        clamp(busy + Math.min(p.maxQueue, Math.max(p.minQueue, 2 * workers)), p.min, p.max),
+        'probing',
+        `${workers} workers: deeper queue to see whether the endpoint adds workers`,
+      );
     } else if (h.inQueue > queue && this.target > hold) {
       this.set(hold, 'shrinking', `${workers} workers, queue ${h.inQueue} > ${queue}`);
     } else {

@@ -98,4 +98,3 @@ export interface Progress {
   billedSeconds: number;
   billedJobs: number;
 }
-

@@ -27,7 +27,10 @@ export function detectFormat(path: string, explicit?: InputFormat): InputFormat 
   const format = EXTENSIONS[ext];
   if (format === undefined) {
     const what = ext === '' ? 'no extension' : `extension '${ext}'`;
-    throw fileError(path, `cannot tell the input format from ${what}: name the file .jsonl, .ndjson, .json or .csv, or give the format (jsonl or csv)`);
+    throw fileError(
+      path,
+      `cannot tell the input format from ${what}: name the file .jsonl, .ndjson, .json or .csv, or give the format (jsonl or csv)`,
+    );
   }
   return format;
 }

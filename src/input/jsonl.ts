@@ -59,7 +59,8 @@ export function lineItem(
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const hint = isFirst && /^\s*[[{]\s*$/.test(text) ? ' (each line must hold one whole JSON object: JSONL, not a pretty-printed JSON document)' : '';
+    const hint =
+      isFirst && /^\s*[[{]\s*$/.test(text) ? ' (each line must hold one whole JSON object: JSONL, not a pretty-printed JSON document)' : '';
     return issue(ctx, line, `invalid JSON: ${(e as Error).message}${hint}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -67,9 +67,7 @@ export function makeRow(ctx: ReadContext, line: number, id: string | number, bod
     const bytes = Buffer.byteLength(bodyJson);
     if (bytes > ctx.maxBodyBytes) {
       const limit =
-        ctx.maxBodyBytes === DEFAULT_MAX_BODY_BYTES
-          ? "RunPod's 10 MB /run limit"
-          : `the ${ctx.maxBodyBytes}-byte limit for a /run body`;
+        ctx.maxBodyBytes === DEFAULT_MAX_BODY_BYTES ? "RunPod's 10 MB /run limit" : `the ${ctx.maxBodyBytes}-byte limit for a /run body`;
       return issue(ctx, line, `row is ${bytes} bytes, over ${limit}`);
     }
   }

@@ -39,7 +39,8 @@ export function exportRows(rows: () => Iterable<StoredRow>, format: 'jsonl' | 'c
 export function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) flatten(v as Record<string, unknown>, key, out);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0)
+      flatten(v as Record<string, unknown>, key, out);
     else out[key] = v;
   }
   return out;

@@ -27,9 +27,7 @@ export function findGpuClass(gpu: string): GpuClass | undefined {
 
 /** The valid GPU classes, one per line, for error messages and `--help`. */
 export function describeGpuClasses(): string {
-  return PRICE_TABLE.classes
-    .map((c) => `${c.id} — ${c.name}, $${c.perSecond}/s (also: ${c.aliases.join(', ')})`)
-    .join('\n');
+  return PRICE_TABLE.classes.map((c) => `${c.id} — ${c.name}, $${c.perSecond}/s (also: ${c.aliases.join(', ')})`).join('\n');
 }
 
 /**

@@ -45,8 +45,7 @@ export function tallyOf(byStatus: Readonly<Record<string, number>>): RowTally {
   return t;
 }
 
-const RETENTION =
-  'Finished results stay readable on RunPod for only 30 minutes; rows whose results expire run (and are billed) again.';
+const RETENTION = 'Finished results stay readable on RunPod for only 30 minutes; rows whose results expire run (and are billed) again.';
 
 /**
  * The one next step a person should take, from how the last run stopped and where the rows are. Pure: the CLI's last
@@ -98,7 +97,11 @@ export function nextStep(stop: RunStop | null, t: RowTally, outDir: string): Nex
             text: `The server could not be reached${reason}: check --base-url and the network, then run the same command; ${left} resume.`,
           };
         }
-        return { action: 'fix-and-rerun', tone: 'error', text: `The run stopped${reason}: fix that, then run the same command; ${left} resume.` };
+        return {
+          action: 'fix-and-rerun',
+          tone: 'error',
+          text: `The run stopped${reason}: fix that, then run the same command; ${left} resume.`,
+        };
       case 'budget':
         return {
           action: 'raise-max-cost',
@@ -113,7 +116,11 @@ export function nextStep(stop: RunStop | null, t: RowTally, outDir: string): Nex
         };
       case 'done':
         // Only a dry-run sample ends "done" with rows left: the rest never ran.
-        return { action: 'resume', tone: 'info', text: `${rows(t.unfinished)} have not run yet: run the same command (without --dry-run) to run them.` };
+        return {
+          action: 'resume',
+          tone: 'info',
+          text: `${rows(t.unfinished)} have not run yet: run the same command (without --dry-run) to run them.`,
+        };
       default:
         return {
           action: 'resume',
@@ -124,7 +131,11 @@ export function nextStep(stop: RunStop | null, t: RowTally, outDir: string): Nex
   }
   if (t.failed > 0) {
     const how = t.failedDetail ? ` (${t.failedDetail})` : '';
-    return { action: 'retry-failed', tone: 'error', text: `${rows(t.failed)} failed${how}: see ${outDir}/errors.jsonl; ${retry} runs them again.` };
+    return {
+      action: 'retry-failed',
+      tone: 'error',
+      text: `${rows(t.failed)} failed${how}: see ${outDir}/errors.jsonl; ${retry} runs them again.`,
+    };
   }
   return { action: 'none', tone: 'ok', text: `All ${rows(t.total)} completed: results are in ${outDir}/results.jsonl.` };
 }

@@ -176,7 +176,18 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
 
   const latencies: RowLatencies = { delay: delay.sorted(), execution: execution.sorted(), endToEnd: endToEnd.sorted() };
   const stats: Stats = {
-    rows: { total, byStatus, completed, notCompleted: total - completed, failed, unfinished: total - completed - failed, attempts, resubmitted, expired, lost },
+    rows: {
+      total,
+      byStatus,
+      completed,
+      notCompleted: total - completed,
+      failed,
+      unfinished: total - completed - failed,
+      attempts,
+      resubmitted,
+      expired,
+      lost,
+    },
     latencyMs: {
       delay: summarizeSorted(latencies.delay),
       execution: summarizeSorted(latencies.execution),

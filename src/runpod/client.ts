@@ -55,7 +55,9 @@ export function createClient(opts: ClientOptions): RunpodClient {
   const origin = rootUrl.origin;
   const prefix = rootUrl.pathname.replace(/\/+$/, '');
   // One origin: a Pool of its own (an Agent would only look the Pool up for each request).
-  const ownDispatcher = opts.dispatcher ? undefined : new Pool(origin, { connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
+  const ownDispatcher = opts.dispatcher
+    ? undefined
+    : new Pool(origin, { connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
   const dispatcher = opts.dispatcher ?? ownDispatcher!;
 
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
@@ -123,7 +125,14 @@ export function createClient(opts: ClientOptions): RunpodClient {
     },
     statusSync: (jobId, waitMs, co) =>
       // The server holds the answer up to waitMs: the client timeout starts after that.
-      call<StatusResponse>('status-sync', 'GET', `/status-sync/${encodeURIComponent(jobId)}?wait=${Math.round(waitMs)}`, undefined, co, timeoutMs === 0 ? 0 : waitMs + timeoutMs),
+      call<StatusResponse>(
+        'status-sync',
+        'GET',
+        `/status-sync/${encodeURIComponent(jobId)}?wait=${Math.round(waitMs)}`,
+        undefined,
+        co,
+        timeoutMs === 0 ? 0 : waitMs + timeoutMs,
+      ),
     cancel: (jobId, co) => call<StatusResponse>('cancel', 'POST', `/cancel/${encodeURIComponent(jobId)}`, undefined, co),
     retry: (jobId, co) => call<RunResponse>('retry', 'POST', `/retry/${encodeURIComponent(jobId)}`, undefined, co),
     health: (co) => call<HealthResponse>('health', 'GET', '/health', undefined, co),

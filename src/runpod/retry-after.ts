@@ -7,7 +7,8 @@
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
 /** An HTTP date has a clock time (hh:mm:ss) and a month name (IMF-fixdate, RFC 850 or asctime). */
 const HTTP_DATE_TIME = /\b\d{1,2}:\d{2}:\d{2}\b/;
-const HTTP_DATE_MONTH = /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|-(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-/i;
+const HTTP_DATE_MONTH =
+  /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|-(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-/i;
 const HAS_ZONE = /\b(?:GMT|UTC|UT|Z)\b|[+-]\d{4}\b/i;
 
 /**

@@ -103,7 +103,8 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
   if (version === 0 && readonly) throw new StateError(`${path} holds no runpod-batch state`);
   if (version === 0) {
-    if (tables.length > 0) throw new StateError(`${path} is an SQLite file of another program (not a runpod-batch state file); use another --out`);
+    if (tables.length > 0)
+      throw new StateError(`${path} is an SQLite file of another program (not a runpod-batch state file); use another --out`);
     db.transaction(() => {
       db.exec(V1);
       db.exec(V2);

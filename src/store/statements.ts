@@ -47,7 +47,6 @@ export interface Statements {
   wall: Stmt;
 }
 
-
 /**
  * Every statement of the store, prepared once when the state is opened. The SQL of a batch lives here and in
  * schema.ts, nowhere else.
@@ -56,9 +55,13 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
   return {
     // The job-id log (schema 2): absent from an older state opened read-only.
     logSubmit: logged
-      ? db.prepare(`INSERT INTO submits (row_key, job_id, attempt, submitted_at, status) VALUES (@key, @jobId, @attempt, @submittedAt, @status)`)
+      ? db.prepare(
+          `INSERT INTO submits (row_key, job_id, attempt, submitted_at, status) VALUES (@key, @jobId, @attempt, @submittedAt, @status)`,
+        )
       : null,
-    logged: logged ? db.prepare(`SELECT row_key AS key, job_id AS jobId, attempt, submitted_at AS submittedAt, status, n FROM submits ORDER BY n`) : null,
+    logged: logged
+      ? db.prepare(`SELECT row_key AS key, job_id AS jobId, attempt, submitted_at AS submittedAt, status, n FROM submits ORDER BY n`)
+      : null,
     unlog: logged ? db.prepare(`DELETE FROM submits WHERE n <= ?`) : null,
     logCount: logged ? db.prepare(`SELECT count(*) FROM submits`).pluck() : null,
     countsLogged: logged
@@ -172,7 +175,9 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
     // `*`: a state of schema 2 opened read-only has no outcome column.
     lastRunRow: db.prepare(`SELECT * FROM runs ORDER BY id DESC LIMIT 1`),
     // billed_seconds() is core/billing.ts's rule, registered on the connection (store.ts): the rule is written once.
-    billed: db.prepare(`SELECT COALESCE(SUM(billed_seconds(execution_time)), 0) AS seconds, COUNT(*) AS jobs FROM jobs WHERE execution_time > 0`),
+    billed: db.prepare(
+      `SELECT COALESCE(SUM(billed_seconds(execution_time)), 0) AS seconds, COUNT(*) AS jobs FROM jobs WHERE execution_time > 0`,
+    ),
     wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
   };
 }

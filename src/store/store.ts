@@ -261,7 +261,13 @@ export class Store {
   addOps(deltas: Record<string, Partial<OpCounters>>): void {
     this.db.transaction(() => {
       for (const [op, d] of Object.entries(deltas)) {
-        this.st.addOp.run({ op, requests: d.requests ?? 0, rateLimited: d.rateLimited ?? 0, retries: d.retries ?? 0, errors: d.errors ?? 0 });
+        this.st.addOp.run({
+          op,
+          requests: d.requests ?? 0,
+          rateLimited: d.rateLimited ?? 0,
+          retries: d.retries ?? 0,
+          errors: d.errors ?? 0,
+        });
       }
     })();
   }

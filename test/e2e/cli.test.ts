@@ -17,7 +17,18 @@ describe('the runpod-batch bin', () => {
   it('--help lists the run flags', async () => {
     const r = await runCli(['run', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--endpoint', '--out', '--base-url', '--concurrency', '--retries', '--id-field', '--csv-cast', '--price-per-second', '--no-progress', '--limit']) {
+    for (const flag of [
+      '--endpoint',
+      '--out',
+      '--base-url',
+      '--concurrency',
+      '--retries',
+      '--id-field',
+      '--csv-cast',
+      '--price-per-second',
+      '--no-progress',
+      '--limit',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -25,7 +36,16 @@ describe('the runpod-batch bin', () => {
   it('exit 1 and file:line for malformed input, nothing submitted', async () => {
     emu = await startEmulator();
     const r = await runCli(
-      ['run', join(import.meta.dirname, '..', '..', 'fixtures', 'bad', 'malformed.jsonl'), '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', join(dir, 'bad')],
+      [
+        'run',
+        join(import.meta.dirname, '..', '..', 'fixtures', 'bad', 'malformed.jsonl'),
+        '--endpoint',
+        'test-endpoint',
+        '--base-url',
+        emu.baseUrl,
+        '--out',
+        join(dir, 'bad'),
+      ],
       ENV,
     );
     expect(r.code).toBe(1);
@@ -52,17 +72,27 @@ describe('the runpod-batch bin', () => {
   it('exit 1 on a bad key, without printing it', async () => {
     emu = await startEmulator();
     const input = writeJsonl(dir, 'badkey.jsonl', 5);
-    const r = await runCli(['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--no-progress'], { RUNPOD_API_KEY: 'sk-secret-xyz' });
+    const r = await runCli(['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--no-progress'], {
+      RUNPOD_API_KEY: 'sk-secret-xyz',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/401/);
     expect(r.stdout + r.stderr).not.toContain('sk-secret-xyz');
   });
 
   it('exit 2 when some rows fail, with the endpoint from RUNPOD_ENDPOINT_ID', async () => {
-    emu = await startEmulator({ handler: (i) => { if ((i as { n: number }).n === 3) throw new Error('bad row'); return 1; } });
+    emu = await startEmulator({
+      handler: (i) => {
+        if ((i as { n: number }).n === 3) throw new Error('bad row');
+        return 1;
+      },
+    });
     const input = writeJsonl(dir, 'some-fail.jsonl', 5);
     const out = join(dir, 'some-fail');
-    const r = await runCli(['run', input, '--base-url', emu.baseUrl, '--out', out, '--retries', '0'], { ...ENV, RUNPOD_ENDPOINT_ID: 'test-endpoint' });
+    const r = await runCli(['run', input, '--base-url', emu.baseUrl, '--out', out, '--retries', '0'], {
+      ...ENV,
+      RUNPOD_ENDPOINT_ID: 'test-endpoint',
+    });
     expect(r.code).toBe(2);
     expect(readResults(out).map((x) => x.status)).toEqual(['COMPLETED', 'COMPLETED', 'FAILED', 'COMPLETED', 'COMPLETED']);
     expect(r.stdout).toContain('results.jsonl');
@@ -74,7 +104,19 @@ describe('the runpod-batch bin', () => {
     const concurrency = 24;
     const input = writeJsonl(dir, 'kill.jsonl', rows);
     const out = join(dir, 'kill');
-    const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', String(concurrency), '--no-progress'];
+    const args = [
+      'run',
+      input,
+      '--endpoint',
+      'test-endpoint',
+      '--base-url',
+      emu.baseUrl,
+      '--out',
+      out,
+      '--concurrency',
+      String(concurrency),
+      '--no-progress',
+    ];
     const kills = 4;
     const e = emu;
     for (let k = 0; k < kills; k++) {
@@ -120,7 +162,19 @@ describe('the runpod-batch bin', () => {
     const rows = 200;
     const input = writeJsonl(dir, 'int.jsonl', rows);
     const out = join(dir, 'int');
-    const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', '8', '--no-progress'];
+    const args = [
+      'run',
+      input,
+      '--endpoint',
+      'test-endpoint',
+      '--base-url',
+      emu.baseUrl,
+      '--out',
+      out,
+      '--concurrency',
+      '8',
+      '--no-progress',
+    ];
     const cli = startCli(args, ENV);
     const e = emu;
     await waitFor(() => e.stats.jobsCreated >= 40 || cli.exited(), 'the emulator has created 40 jobs');

@@ -15,7 +15,22 @@ let n = 0;
 function batch(rows: number) {
   const input = writeJsonl(dir, `c${++n}.jsonl`, rows);
   const out = join(dir, `c${n}.out`);
-  return { input, out, run: (...extra: string[]) => ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu!.baseUrl, '--out', out, '--no-progress', ...extra] };
+  return {
+    input,
+    out,
+    run: (...extra: string[]) => [
+      'run',
+      input,
+      '--endpoint',
+      'test-endpoint',
+      '--base-url',
+      emu!.baseUrl,
+      '--out',
+      out,
+      '--no-progress',
+      ...extra,
+    ],
+  };
 }
 
 describe('commands around a batch', () => {
@@ -39,7 +54,10 @@ describe('commands around a batch', () => {
     const inProgress = () => [...e.jobs.values()].filter((j) => j.status === 'IN_PROGRESS').length;
     await waitFor(() => inProgress() === 2 || running.exited(), 'both workers running a job');
     // Until the state has caught up with every job the emulator made (the run commits job ids in batches).
-    await waitFor(async () => (await cliStatus(b.out))?.byState.SUBMITTED === e.stats.jobsCreated || running.exited(), 'state.sqlite shows every job as SUBMITTED');
+    await waitFor(
+      async () => (await cliStatus(b.out))?.byState.SUBMITTED === e.stats.jobsCreated || running.exited(),
+      'state.sqlite shows every job as SUBMITTED',
+    );
     const live = await runCli(['status', b.out, '--log-format', 'json']);
     expect(live.code).toBe(0);
     const s = JSON.parse(live.stdout.trim());
@@ -75,7 +93,9 @@ describe('commands around a batch', () => {
     expect((await runCli(['export', b.out, '--format', 'csv', '-o', csvPath])).code).toBe(0);
     const [header, first] = readFileSync(csvPath, 'utf8').split('\r\n');
     const cols = header!.split(',');
-    expect(cols).toEqual(expect.arrayContaining(['id', 'status', 'input.id', 'input.prompt', 'input.n', 'output.echo.prompt', 'jobId', 'executionTime']));
+    expect(cols).toEqual(
+      expect.arrayContaining(['id', 'status', 'input.id', 'input.prompt', 'input.n', 'output.echo.prompt', 'jobId', 'executionTime']),
+    );
     const cells = first!.split(',');
     expect(cells[cols.indexOf('output.echo.prompt')]).toBe('p1');
     expect(cells[cols.indexOf('status')]).toBe('COMPLETED');
@@ -159,7 +179,10 @@ describe('commands around a batch', () => {
     const out = join(dir, 'cfg.out');
     const j = await runCli(['run', b.input, '--config', cfg, '--out', out, '--log-format', 'json'], ENV);
     expect(j.code, j.stderr).toBe(0);
-    const lines = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ event: 'result', exitCode: 0, rows: { completed: 3 } });
     expect(existsSync(join(out, 'report.html'))).toBe(true);

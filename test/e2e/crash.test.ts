@@ -27,14 +27,33 @@ describe('crash safety', () => {
     emu = await startEmulator({
       workers: 12,
       executionMs: { min: 50, max: 150 },
-      faults: { http500: 0.05, http502: 0.02, reset: 0.02, lostJobs: 0.01, failFirstAttempt: 0.05, rateLimits: { status: { limit: 2000, windowMs: 1000 } } },
+      faults: {
+        http500: 0.05,
+        http502: 0.02,
+        reset: 0.02,
+        lostJobs: 0.01,
+        failFirstAttempt: 0.05,
+        rateLimits: { status: { limit: 2000, windowMs: 1000 } },
+      },
       seed: 3,
     });
     const rows = 2000;
     const concurrency = 64;
     const input = writeJsonl(dir, 'kill20.jsonl', rows);
     const out = join(dir, 'kill20');
-    const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', String(concurrency), '--no-progress'];
+    const args = [
+      'run',
+      input,
+      '--endpoint',
+      'test-endpoint',
+      '--base-url',
+      emu.baseUrl,
+      '--out',
+      out,
+      '--concurrency',
+      String(concurrency),
+      '--no-progress',
+    ];
     const random = rng(42);
     const kills = 20;
     const e = emu;
@@ -43,7 +62,10 @@ describe('crash safety', () => {
       // Killed at a random point of its progress: once the emulator has answered 0 to 99 more requests of any
       // kind (0: before or at its first request), whatever the machine's speed.
       const target = Object.values(e.stats.requests).reduce((a, b) => a + b, 0) + Math.floor(random() * 100);
-      await waitFor(() => Object.values(e.stats.requests).reduce((a, b) => a + b, 0) >= target || cli.exited(), `the emulator has had ${target} requests`);
+      await waitFor(
+        () => Object.values(e.stats.requests).reduce((a, b) => a + b, 0) >= target || cli.exited(),
+        `the emulator has had ${target} requests`,
+      );
       cli.child.kill('SIGKILL');
       const r = await cli.done;
       expect(r.signal, `run ${k} ended before its kill: ${r.stdout}${r.stderr}`).toBe('SIGKILL');
@@ -78,7 +100,19 @@ describe('crash safety', () => {
     const rows = 100;
     const input = writeJsonl(dir, 'twice.jsonl', rows);
     const out = join(dir, 'twice');
-    const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--concurrency', '16', '--no-progress'];
+    const args = [
+      'run',
+      input,
+      '--endpoint',
+      'test-endpoint',
+      '--base-url',
+      emu.baseUrl,
+      '--out',
+      out,
+      '--concurrency',
+      '16',
+      '--no-progress',
+    ];
     const cli = startCli(args, ENV);
     const e = emu;
     // Until jobs are in flight (16 submitted, 4 workers: most of them queued on the endpoint).
@@ -101,7 +135,10 @@ describe('crash safety', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    emu = await startEmulator({ workers: 2, executionMs: 10, handler: async (i) => {
+    emu = await startEmulator({
+      workers: 2,
+      executionMs: 10,
+      handler: async (i) => {
         await gate;
         return { echo: i };
       },
@@ -111,7 +148,10 @@ describe('crash safety', () => {
     const args = ['run', input, '--endpoint', 'test-endpoint', '--base-url', emu.baseUrl, '--out', out, '--no-progress'];
     const first = startCli(args, ENV);
     // Until the first run holds the batch, as `status` sees it.
-    await waitFor(async () => (await cliStatus(out))?.runningPid === first.child.pid || first.exited(), 'status shows the first run holding the batch');
+    await waitFor(
+      async () => (await cliStatus(out))?.runningPid === first.child.pid || first.exited(),
+      'status shows the first run holding the batch',
+    );
     const second = await runCli(args, ENV);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/another runpod-batch \(pid \d+\) is running this batch/);

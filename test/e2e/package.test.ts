@@ -33,7 +33,10 @@ describe('the package', () => {
         '',
       ].join('\n'),
     );
-    writeFileSync(join(dir, 'bad.mts'), "import { runBatch } from 'runpod-batch';\nvoid runBatch({ input: 'x.jsonl', concurrency: 'many' });\n");
+    writeFileSync(
+      join(dir, 'bad.mts'),
+      "import { runBatch } from 'runpod-batch';\nvoid runBatch({ input: 'x.jsonl', concurrency: 'many' });\n",
+    );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--skipLibCheck'];
     try {
@@ -66,11 +69,13 @@ describe('the package', () => {
       if (seen.has(file)) continue;
       seen.add(file);
       const text = readFileSync(join(ROOT, file), 'utf8');
-      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) todo.push(normalize(join(dirname(file), m[1]!)));
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g))
+        todo.push(normalize(join(dirname(file), m[1]!)));
     }
     expect(seen.size).toBeGreaterThan(20);
     for (const file of seen) expect(packed, file).toContain(file);
-    for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'fixtures/prompts.jsonl']) expect(packed).toContain(file);
+    for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'fixtures/prompts.jsonl'])
+      expect(packed).toContain(file);
     expect([...packed].some((f) => f.startsWith('test/') || f.startsWith('src/'))).toBe(false);
   });
 });

@@ -28,7 +28,10 @@ describe('auto-sizing (the default)', () => {
     expect(reasons.some((x) => /^growing: \d+ idle workers?$/.test(x))).toBe(true);
     expect(Math.max(...seen.map((p) => p.sizing?.target ?? 0))).toBeGreaterThan(40);
     // /health is read sparingly and counted with the other requests.
-    const stats = JSON.parse(readFileSync(join(r.outDir, 'stats.json'), 'utf8')) as { requests: Record<string, { requests: number }>; wallSeconds: number };
+    const stats = JSON.parse(readFileSync(join(r.outDir, 'stats.json'), 'utf8')) as {
+      requests: Record<string, { requests: number }>;
+      wallSeconds: number;
+    };
     expect(stats.requests.health!.requests).toBeGreaterThanOrEqual(1);
     expect(stats.requests.health!.requests).toBeLessThanOrEqual(Math.ceil(stats.wallSeconds / 3) + 2);
   });
@@ -49,7 +52,9 @@ describe('auto-sizing (the default)', () => {
   it('a number is a hard cap on the learned target', async () => {
     const e = await startEmulator({ workers: 40, executionMs: 100 });
     const seen: BatchProgress[] = [];
-    const r = await runBatch(opts(e, writeJsonl(dir, 'capped.jsonl', 400), { concurrency: 12, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    const r = await runBatch(
+      opts(e, writeJsonl(dir, 'capped.jsonl', 400), { concurrency: 12, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }),
+    );
     expect(r.exitCode).toBe(0);
     expect(e.stats.maxConcurrentRunning).toBeLessThanOrEqual(12);
     expect(Math.max(...seen.map((p) => p.inFlight))).toBeLessThanOrEqual(12);
@@ -59,7 +64,14 @@ describe('auto-sizing (the default)', () => {
   it('autoSize: false keeps exactly the number in flight, and reads no /health', async () => {
     const e = await startEmulator({ workers: 40, executionMs: 100 });
     const seen: BatchProgress[] = [];
-    const r = await runBatch(opts(e, writeJsonl(dir, 'fixed.jsonl', 400), { concurrency: 12, autoSize: false, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    const r = await runBatch(
+      opts(e, writeJsonl(dir, 'fixed.jsonl', 400), {
+        concurrency: 12,
+        autoSize: false,
+        progressIntervalMs: 20,
+        onProgress: (p) => seen.push(p),
+      }),
+    );
     expect(r.exitCode).toBe(0);
     expect(seen.every((p) => p.sizing === null)).toBe(true);
     expect(e.stats.requests.health ?? 0).toBe(0);
@@ -69,7 +81,15 @@ describe('auto-sizing (the default)', () => {
 describe('against an autoscaling endpoint (the emulator scales as RunPod does)', () => {
   it('queue delay: the endpoint grows to its max on the queue auto-sizing keeps, then stops its idle workers', async () => {
     // 0 → 12 workers, a worker per job waiting > 300 ms, 200 ms cold starts, stop after 400 ms idle.
-    const e = await startEmulator({ workers: 12, minWorkers: 0, scaler: 'queue-delay', scalerValue: 300, coldStartMs: 200, idleTimeoutMs: 400, executionMs: 60 });
+    const e = await startEmulator({
+      workers: 12,
+      minWorkers: 0,
+      scaler: 'queue-delay',
+      scalerValue: 300,
+      coldStartMs: 200,
+      idleTimeoutMs: 400,
+      executionMs: 60,
+    });
     const r = await runBatch(opts(e, writeJsonl(dir, 'scaling.jsonl', 1200), { healthEveryMs: 300 }));
     expect(r.exitCode).toBe(0);
     expect(e.stats.maxConcurrentRunning).toBe(12);
@@ -78,7 +98,10 @@ describe('against an autoscaling endpoint (the emulator scales as RunPod does)',
     const md = readFileSync(join(r.outDir, 'report.md'), 'utf8');
     expect(md).toMatch(/(\d+) of \1 workers had a cold start|of \d+ workers had a cold start/);
     // Idle workers stop: /health ends at zero workers, and the billed worker time is counted.
-    const health = async () => (await (await fetch(`${e.baseUrl}/test-endpoint/health`, { headers: { authorization: 'Bearer test-key' } })).json()) as { workers: { idle: number; running: number } };
+    const health = async () =>
+      (await (await fetch(`${e.baseUrl}/test-endpoint/health`, { headers: { authorization: 'Bearer test-key' } })).json()) as {
+        workers: { idle: number; running: number };
+      };
     for (;;) {
       const h = await health();
       if (h.workers.idle + h.workers.running === 0) break;
@@ -88,14 +111,30 @@ describe('against an autoscaling endpoint (the emulator scales as RunPod does)',
   });
 
   it('a fixed 3 in flight never lets it grow past a few workers: the client’s queue is the scaling signal', async () => {
-    const e = await startEmulator({ workers: 12, minWorkers: 0, scaler: 'request-count', scalerValue: 1, coldStartMs: 100, idleTimeoutMs: 400, executionMs: 40 });
+    const e = await startEmulator({
+      workers: 12,
+      minWorkers: 0,
+      scaler: 'request-count',
+      scalerValue: 1,
+      coldStartMs: 100,
+      idleTimeoutMs: 400,
+      executionMs: 40,
+    });
     const r = await runBatch(opts(e, writeJsonl(dir, 'starved.jsonl', 200), { concurrency: 3, autoSize: false }));
     expect(r.exitCode).toBe(0);
     expect(e.stats.maxConcurrentRunning).toBeLessThanOrEqual(3);
   });
 
   it('request count: auto-sizing grows it to its max', async () => {
-    const e = await startEmulator({ workers: 16, minWorkers: 0, scaler: 'request-count', scalerValue: 2, coldStartMs: 150, idleTimeoutMs: 400, executionMs: 60 });
+    const e = await startEmulator({
+      workers: 16,
+      minWorkers: 0,
+      scaler: 'request-count',
+      scalerValue: 2,
+      coldStartMs: 150,
+      idleTimeoutMs: 400,
+      executionMs: 60,
+    });
     const r = await runBatch(opts(e, writeJsonl(dir, 'rc.jsonl', 1200), { healthEveryMs: 300 }));
     expect(r.exitCode).toBe(0);
     expect(e.stats.maxConcurrentRunning).toBe(16);

@@ -30,7 +30,10 @@ describe('emulator (local dialect)', () => {
     expect(emu.baseUrl).toBe(emu.url);
     const r = await call('POST', `${emu.url}/run`, { json: { input: { x: 1 } } });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ id: expect.stringMatching(/^test-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/), status: 'IN_PROGRESS' });
+    expect(r.body).toEqual({
+      id: expect.stringMatching(/^test-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      status: 'IN_PROGRESS',
+    });
     expect(calls).toBe(0);
 
     const viaGet = await call('GET', `${emu.url}/status/${r.body.id}`);
@@ -67,7 +70,11 @@ describe('emulator (local dialect)', () => {
     };
     const thrown = await statusOf('throw');
     expect(thrown.status).toBe('FAILED');
-    expect(JSON.parse(thrown.error)).toMatchObject({ error_type: 'RangeError', error_message: 'out of range', error_traceback: expect.stringContaining('out of range') });
+    expect(JSON.parse(thrown.error)).toMatchObject({
+      error_type: 'RangeError',
+      error_message: 'out of range',
+      error_traceback: expect.stringContaining('out of range'),
+    });
     expect(await statusOf('error')).toEqual({ id: expect.any(String), status: 'FAILED', error: 'msg' });
     const none = await statusOf('none');
     expect(none).toEqual({ id: expect.any(String), status: 'COMPLETED' });

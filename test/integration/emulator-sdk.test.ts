@@ -34,7 +34,14 @@ describe('emulator with the official runpod-sdk client', () => {
       return a.completed ? a : undefined;
     }, 'runpod-sdk reporting the job completed');
     // runpod-sdk adds started/completed/succeeded to the status answer.
-    expect(s).toMatchObject({ id: started.id, status: 'COMPLETED', output: { echo: { prompt: 'hello' } }, started: true, completed: true, succeeded: true });
+    expect(s).toMatchObject({
+      id: started.id,
+      status: 'COMPLETED',
+      output: { echo: { prompt: 'hello' } },
+      started: true,
+      completed: true,
+      succeeded: true,
+    });
     expect('executionTime' in s && s.executionTime).toBe(50);
     expect(s.delayTime).toBe(emu.jobs.get(started.id)?.delayTime);
     expect(emu.stats.requests.run).toBe(1);

@@ -28,8 +28,17 @@ const run = (emu: Emulator, input: unknown, extra: Record<string, unknown> = {})
   call('POST', ep(emu, 'run'), { json: { input, ...extra } });
 const status = (emu: Emulator, id: string) => call('GET', ep(emu, `status/${id}`));
 const untilStatus = (emu: Emulator, id: string, want: (s: string) => boolean) =>
-  pollUntil(() => status(emu, id), (a: Answer) => a.status === 200 && want(a.body.status), `job ${id} in the wanted status`);
-const untilGone = (emu: Emulator, id: string) => pollUntil(() => status(emu, id), (a) => a.status === 404, `job ${id} answering 404`);
+  pollUntil(
+    () => status(emu, id),
+    (a: Answer) => a.status === 200 && want(a.body.status),
+    `job ${id} in the wanted status`,
+  );
+const untilGone = (emu: Emulator, id: string) =>
+  pollUntil(
+    () => status(emu, id),
+    (a) => a.status === 404,
+    `job ${id} answering 404`,
+  );
 const terminal = (s: string) => ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'].includes(s);
 async function runToEnd(emu: Emulator, input: unknown, extra?: Record<string, unknown>) {
   const r = await run(emu, input, extra);
@@ -247,7 +256,10 @@ describe('emulator (cloud dialect): workers', () => {
       },
     });
     await Promise.all([run(emu, { a: 1 }), run(emu, { a: 2 }), run(emu, { a: 3 })]);
-    const busy = await pollUntil(() => call('GET', ep(emu, 'health')), (h) => h.body.jobs.inProgress === 1);
+    const busy = await pollUntil(
+      () => call('GET', ep(emu, 'health')),
+      (h) => h.body.jobs.inProgress === 1,
+    );
     expect(busy.body).toEqual({
       jobs: { completed: 0, failed: 0, inProgress: 1, inQueue: 2, retried: 0 },
       workers: expect.objectContaining({ idle: 0, running: 1 }),
@@ -489,7 +501,11 @@ describe('emulator (cloud dialect): HTTP faults and rate limits', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBe('1');
     // Polling does not hold the window shut (a 429 does not count): the next window lets one request through.
-    await pollUntil(() => call('GET', ep(emu, 'health')), (a) => a.status === 200, 'health answering 200 again');
+    await pollUntil(
+      () => call('GET', ep(emu, 'health')),
+      (a) => a.status === 200,
+      'health answering 200 again',
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300); // not before the window ended
   });
 
@@ -554,10 +570,16 @@ describe('emulator: close()', () => {
   });
 
   // The bound is this test's timeout: the child's timers and polls would hold it for 30 s to 60 s.
-  it('leaves nothing behind: a process with running jobs, slow answers and long polls exits after close()', { timeout: 25_000 }, async () => {
+  it('leaves nothing behind: a process with running jobs, slow answers and long polls exits after close()', {
+    timeout: 25_000,
+  }, async () => {
     const child = spawn(
       process.execPath,
-      ['--import', fileURLToPath(new URL('../support/ts-loader.mjs', import.meta.url)), fileURLToPath(new URL('../support/emulator-close-child.mjs', import.meta.url))],
+      [
+        '--import',
+        fileURLToPath(new URL('../support/ts-loader.mjs', import.meta.url)),
+        fileURLToPath(new URL('../support/emulator-close-child.mjs', import.meta.url)),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -112,7 +112,9 @@ describe('runBatch against the emulator', () => {
     await runBatch(opts(e, input, out));
     // change r2, drop r3, add r31 and r32
     writeJsonl(dir, 'edit.jsonl', 32, (i) => (i === 2 ? { id: 'r2', prompt: 'edited' } : { id: `r${i}`, prompt: `p${i}`, n: i }));
-    const lines = readFileSync(input, 'utf8').split('\n').filter((l) => !l.includes('"r3"'));
+    const lines = readFileSync(input, 'utf8')
+      .split('\n')
+      .filter((l) => !l.includes('"r3"'));
     writeFileSync(input, lines.join('\n'));
     const logs: string[] = [];
     const r = await runBatch(opts(e, input, out, { log: (m) => logs.push(m) }));

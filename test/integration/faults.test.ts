@@ -39,7 +39,11 @@ const SCENARIOS: [string, FaultOptions, Partial<RunBatchOptions>][] = [
   ['10% FAILED on the first attempt', { failFirstAttempt: 0.1 }, {}],
   ['some TIMED_OUT', { timedOut: 0.05 }, {}],
   ['429 storm on /run with Retry-After', { rateLimits: { run: { limit: 80, windowMs: 1000, retryAfter: true } } }, {}],
-  ['429 storm on /run and /status without Retry-After', { rateLimits: { run: { limit: 80, windowMs: 1000 }, status: { limit: 120, windowMs: 1000 } } }, {}],
+  [
+    '429 storm on /run and /status without Retry-After',
+    { rateLimits: { run: { limit: 80, windowMs: 1000 }, status: { limit: 120, windowMs: 1000 } } },
+    {},
+  ],
   [
     'all of these at once',
     {
@@ -66,7 +70,8 @@ describe('faults from the endpoint: every row still ends COMPLETED, exactly once
     expectAllCompleted(out, rows);
     const stats = readStats(out);
     expect(stats.rows.completed).toBe(rows);
-    const injected = Object.values(e.stats.faults).reduce((a, b) => a + b, 0) + Object.values(e.stats.rateLimited).reduce((a, b) => a + b, 0);
+    const injected =
+      Object.values(e.stats.faults).reduce((a, b) => a + b, 0) + Object.values(e.stats.rateLimited).reduce((a, b) => a + b, 0);
     const lostOrFailed = [...e.jobs.values()].filter((j) => j.lost || j.status !== 'COMPLETED').length;
     expect(injected + lostOrFailed).toBeGreaterThan(0); // the fault really happened
   });

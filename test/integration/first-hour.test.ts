@@ -143,7 +143,11 @@ describe('a dry run with a sample', () => {
     const st = batchStatus(out);
     expect(st.total).toBe(100);
     expect(st.byState).toEqual({ COMPLETED: 20, PENDING: 80 });
-    expect(readResults(out).slice(0, 20).every((r) => r.status === 'COMPLETED')).toBe(true);
+    expect(
+      readResults(out)
+        .slice(0, 20)
+        .every((r) => r.status === 'COMPLETED'),
+    ).toBe(true);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toMatch(/All 20 rows completed/);
     const logs: string[] = [];
     const r = await runBatch(opts(e, input, { out, log: (m) => logs.push(m) }));
@@ -201,7 +205,10 @@ describe('the next step is the real one, and errors.jsonl holds only rows that f
       }),
     );
     expect(r.exitCode).toBe(130);
-    const errors = readFileSync(join(r.outDir, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; error: unknown });
+    const errors = readFileSync(join(r.outDir, 'errors.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; error: unknown });
     expect(errors.length).toBeGreaterThanOrEqual(3);
     expect(new Set(errors.map((x) => x.status))).toEqual(new Set(['FAILED']));
     for (const x of errors) expect(x.error).not.toBeNull();
@@ -265,7 +272,15 @@ describe('rough edges of a first run', () => {
     const e = await startEmulator({ workers: 2, executionMs: 1 });
     const input = writeJsonl(dir, 'priced.jsonl', 10);
     const ac = new AbortController();
-    const first = await runBatch(opts(e, input, { pricePerSecond: 0.001, concurrency: 1, signal: ac.signal, progressIntervalMs: 10, onProgress: (p) => p.completed >= 2 && ac.abort() }));
+    const first = await runBatch(
+      opts(e, input, {
+        pricePerSecond: 0.001,
+        concurrency: 1,
+        signal: ac.signal,
+        progressIntervalMs: 10,
+        onProgress: (p) => p.completed >= 2 && ac.abort(),
+      }),
+    );
     expect(first.exitCode).toBe(130);
     const r = await runBatch(opts(e, input, { maxCost: 100 }));
     expect(r.exitCode).toBe(0);
@@ -301,7 +316,10 @@ describe('partial results during the night', () => {
     const input = writeJsonl(dir, 'night.jsonl', 40);
     const out = defaultOutDir(input);
     const env = { RUNPOD_API_KEY: 'test-key' };
-    const running = startCli(['run', input, '--endpoint', 'test-endpoint', '--base-url', e.baseUrl, '--no-progress', '--concurrency', '2'], env);
+    const running = startCli(
+      ['run', input, '--endpoint', 'test-endpoint', '--base-url', e.baseUrl, '--no-progress', '--concurrency', '2'],
+      env,
+    );
     // Wait until the run has finished some rows (a condition, not a time).
     for (;;) {
       const s = existsSync(join(out, 'state.sqlite')) ? await runCli(['status', out, '--log-format', 'json']) : null;
@@ -330,10 +348,19 @@ describe('jobs in flight across a Ctrl-C', () => {
     const input = writeJsonl(dir, 'across.jsonl', 12);
     const ac = new AbortController();
     const first = await runBatch(
-      opts(e, input, { concurrency: 4, signal: ac.signal, progressIntervalMs: 10, onProgress: (p) => p.completed >= 2 && p.inFlight >= 2 && ac.abort() }),
+      opts(e, input, {
+        concurrency: 4,
+        signal: ac.signal,
+        progressIntervalMs: 10,
+        onProgress: (p) => p.completed >= 2 && p.inFlight >= 2 && ac.abort(),
+      }),
     );
     expect(first.exitCode).toBe(130);
-    const inFlight = new Map(readResults(first.outDir).filter((r) => r.status === 'IN_QUEUE' || r.status === 'IN_PROGRESS' || r.status === 'SUBMITTED').map((r) => [r.id, r.jobId]));
+    const inFlight = new Map(
+      readResults(first.outDir)
+        .filter((r) => r.status === 'IN_QUEUE' || r.status === 'IN_PROGRESS' || r.status === 'SUBMITTED')
+        .map((r) => [r.id, r.jobId]),
+    );
     expect(inFlight.size).toBeGreaterThanOrEqual(1);
     const second = await runBatch(opts(e, input));
     expect(second.exitCode).toBe(0);

@@ -44,7 +44,8 @@ function syntheticBatch(n = 2000, seed = 7): ReportInput {
   const oom = JSON.stringify({
     error_type: 'torch.cuda.OutOfMemoryError',
     error_message: 'CUDA out of memory. Tried to allocate 2.00 GiB',
-    error_traceback: 'Traceback (most recent call last):\n  File "handler.py", line 42, in handler\n    out = model(x)\ntorch.cuda.OutOfMemoryError: CUDA out of memory.',
+    error_traceback:
+      'Traceback (most recent call last):\n  File "handler.py", line 42, in handler\n    out = model(x)\ntorch.cuda.OutOfMemoryError: CUDA out of memory.',
   });
   const jobs: ReportJob[] = [];
   const rows: ReportRow[] = [];
@@ -128,7 +129,15 @@ function syntheticBatch(n = 2000, seed = 7): ReportInput {
   }
   const price = 0.00019;
   const stats = computeStats({
-    rows: rows.map((x) => ({ status: x.status, attempts: x.attempts, expired: 0, lost: 0, delayTime: x.delayTime, executionTime: x.executionTime, e2eMs: x.e2eMs })),
+    rows: rows.map((x) => ({
+      status: x.status,
+      attempts: x.attempts,
+      expired: 0,
+      lost: 0,
+      delayTime: x.delayTime,
+      executionTime: x.executionTime,
+      e2eMs: x.e2eMs,
+    })),
     jobs,
     ops: {
       run: { requests: jobs.length + rateLimitedTotal, rateLimited: rateLimitedTotal, retries: rateLimitedTotal, errors: 0 },
@@ -152,7 +161,17 @@ function syntheticBatch(n = 2000, seed = 7): ReportInput {
 }
 
 /** The charts the realistic report must draw, each with data marks. */
-const CHARTS = ['status', 'latency-delay', 'latency-execution', 'latency-e2e', 'throughput', 'in-flight', 'cost', 'failures', 'rate-limits'];
+const CHARTS = [
+  'status',
+  'latency-delay',
+  'latency-execution',
+  'latency-e2e',
+  'throughput',
+  'in-flight',
+  'cost',
+  'failures',
+  'rate-limits',
+];
 
 describe('report.html in headless Chromium', () => {
   const dir = tempDir('rpb-report-');
@@ -207,7 +226,9 @@ describe('report.html in headless Chromium', () => {
   it('renders a page that is not blank (screenshot)', async () => {
     const profile = mkdtempSync(join(dir, 'profile-'));
     const png = join(dir, 'report.png');
-    await run(CHROMIUM, [...chromiumArgs(profile), `--screenshot=${png}`, '--window-size=1280,3000', `file://${htmlPath}`], { timeout: 45_000 });
+    await run(CHROMIUM, [...chromiumArgs(profile), `--screenshot=${png}`, '--window-size=1280,3000', `file://${htmlPath}`], {
+      timeout: 45_000,
+    });
     expect(existsSync(png)).toBe(true);
     // A blank 1280×3000 page compresses to a few KB; this one has text and charts.
     expect(statSync(png).size).toBeGreaterThan(100_000);

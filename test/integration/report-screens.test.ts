@@ -29,7 +29,10 @@ async function look(outDir: string, name: string): Promise<{ dom: string; red: n
   const page = `file://${join(outDir, 'report.html')}`;
   const png = join(outDir, `${name}.png`);
   const profile = mkdtempSync(join(dir, 'profile-'));
-  const { stdout: dom } = await run(CHROMIUM, [...chromiumArgs(profile), '--dump-dom', page], { timeout: 45_000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout: dom } = await run(CHROMIUM, [...chromiumArgs(profile), '--dump-dom', page], {
+    timeout: 45_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   await run(CHROMIUM, [...chromiumArgs(profile), `--screenshot=${png}`, '--window-size=1280,2400', page], { timeout: 45_000 });
   const { width, height, rgba } = decodePng(readFileSync(png));
   if (process.env.REPORT_HTML_OUT) {

@@ -42,7 +42,13 @@ beforeAll(async () => {
         seen.add(id);
         return send(500, { error: `internal error for ${auth}` });
       }
-      return send(200, { id, status: 'FAILED', error: JSON.stringify({ error_type: 'Leak', error_message: `header was ${auth}` }), executionTime: 5, delayTime: 1 });
+      return send(200, {
+        id,
+        status: 'FAILED',
+        error: JSON.stringify({ error_type: 'Leak', error_message: `header was ${auth}` }),
+        executionTime: 5,
+        delayTime: 1,
+      });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -72,7 +78,10 @@ describe('the API key never reaches a file, a log or an error message', () => {
   it('on a 401 whose body echoes the key: the CLI message names the cause, not the key', async () => {
     const input = writeJsonl(dir, 'deny.jsonl', 3);
     const out = join(dir, 'deny-out');
-    const res = await runCli(['run', input, '--endpoint', 'deny', '--base-url', base, '--out', out, '--no-progress'], { RUNPOD_API_KEY: KEY, RUNPOD_BATCH_DEBUG: '1' });
+    const res = await runCli(['run', input, '--endpoint', 'deny', '--base-url', base, '--out', out, '--no-progress'], {
+      RUNPOD_API_KEY: KEY,
+      RUNPOD_BATCH_DEBUG: '1',
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/401/);
     expect(res.stdout + res.stderr).not.toContain(KEY);

@@ -87,4 +87,3 @@ export function chromiumArgs(profile: string): string[] {
     `--user-data-dir=${profile}`,
   ];
 }
-

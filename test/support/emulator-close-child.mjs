@@ -10,10 +10,16 @@ const ignore = () => {};
 
 const { id } = await (await fetch(url('run'), { method: 'POST', headers, body: JSON.stringify({ input: { a: 1 } }) })).json();
 await fetch(url('run'), { method: 'POST', headers, body: JSON.stringify({ input: { a: 2 } }) });
-fetch(url(`status-sync/${id}?wait=60000`), { headers }).then((r) => r.text()).catch(ignore);
-fetch(url('runsync?wait=60000'), { method: 'POST', headers, body: JSON.stringify({ input: { a: 3 } }) }).then((r) => r.text()).catch(ignore);
+fetch(url(`status-sync/${id}?wait=60000`), { headers })
+  .then((r) => r.text())
+  .catch(ignore);
+fetch(url('runsync?wait=60000'), { method: 'POST', headers, body: JSON.stringify({ input: { a: 3 } }) })
+  .then((r) => r.text())
+  .catch(ignore);
 emu.setFaults({ slow: 1, slowMs: 60_000 });
-fetch(url('health'), { headers }).then((r) => r.text()).catch(ignore);
+fetch(url('health'), { headers })
+  .then((r) => r.text())
+  .catch(ignore);
 // Until every request above has reached the emulator (each is counted on arrival).
 const arrived = () => ['status-sync', 'runsync', 'health'].every((op) => (emu.stats.requests[op] ?? 0) >= 1);
 while (!arrived()) await new Promise((r) => setImmediate(r));

@@ -44,7 +44,11 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-export async function call<T = EmulatorBody>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, o: CallOptions = {}): Promise<Answer<T>> {
+export async function call<T = EmulatorBody>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  o: CallOptions = {},
+): Promise<Answer<T>> {
   const key = o.key === undefined ? 'test-key' : o.key;
   const headers: Record<string, string> = {};
   if (key !== null) headers.authorization = `Bearer ${key}`;

@@ -121,7 +121,15 @@ export class MemoryStore implements SchedulerStore {
   }
 
   private work(r: MemRow): WorkRow {
-    return { key: r.key, seq: r.seq, bodyJson: r.bodyJson, attempts: r.attempts, failures: r.failures, jobId: r.jobId, submittedAt: r.submittedAt };
+    return {
+      key: r.key,
+      seq: r.seq,
+      bodyJson: r.bodyJson,
+      attempts: r.attempts,
+      failures: r.failures,
+      jobId: r.jobId,
+      submittedAt: r.submittedAt,
+    };
   }
 
   pendingPage(_gen: number, afterSeq: number, limit: number): WorkRow[] {
@@ -222,22 +230,27 @@ export class FakeEndpoint implements SchedulerClient {
     this.openRuns++;
     this.maxOpenRuns = Math.max(this.maxOpenRuns, this.openRuns);
     this.hold(1);
-    return this.later(script?.afterMs ?? this.o.runLatencyMs ?? 10, opts?.signal, () => {
-      this.openRuns--;
-      if (script && 'error' in script) {
+    return this.later(
+      script?.afterMs ?? this.o.runLatencyMs ?? 10,
+      opts?.signal,
+      () => {
+        this.openRuns--;
+        if (script && 'error' in script) {
+          this.hold(-1);
+          throw script.error;
+        }
+        const attempt = this.attempts.get(rowKey) ?? 0;
+        this.attempts.set(rowKey, attempt + 1);
+        const id = `job-${++this.n}`;
+        const end = this.o.outcome?.(rowKey, attempt) ?? 'COMPLETED';
+        this.jobs.set(id, { id, rowKey, endAt: this.clock.now() + (this.o.execMs ?? 100), end, seen: false });
+        return { id, status: 'IN_QUEUE' };
+      },
+      () => {
+        this.openRuns--;
         this.hold(-1);
-        throw script.error;
-      }
-      const attempt = this.attempts.get(rowKey) ?? 0;
-      this.attempts.set(rowKey, attempt + 1);
-      const id = `job-${++this.n}`;
-      const end = this.o.outcome?.(rowKey, attempt) ?? 'COMPLETED';
-      this.jobs.set(id, { id, rowKey, endAt: this.clock.now() + (this.o.execMs ?? 100), end, seen: false });
-      return { id, status: 'IN_QUEUE' };
-    }, () => {
-      this.openRuns--;
-      this.hold(-1);
-    });
+      },
+    );
   }
 
   status(jobId: string, opts?: { signal?: AbortSignal }): Promise<StatusResponse> {
@@ -267,7 +280,13 @@ export class FakeEndpoint implements SchedulerClient {
       this.hold(-1);
     }
     const status = job.end === 'FAILED' ? 'FAILED' : 'COMPLETED';
-    return { id: jobId, status, delayTime: 0, executionTime: this.o.execMs ?? 100, ...(status === 'FAILED' ? { error: 'boom' } : { output: { ok: job.rowKey } }) };
+    return {
+      id: jobId,
+      status,
+      delayTime: 0,
+      executionTime: this.o.execMs ?? 100,
+      ...(status === 'FAILED' ? { error: 'boom' } : { output: { ok: job.rowKey } }),
+    };
   }
 
   private hold(d: number): void {

@@ -103,7 +103,8 @@ export function simulate(ep: SimEndpoint, jobs: number, sizer: AutoSizer, o: { h
         let waiting = 0;
         while (waiting < queue.length && t - queue[waiting]! > ep.scaler.valueMs) waiting++;
         const starting = workers.filter((w) => w.readyAt > t).length;
-        for (let k = Math.max(0, waiting - starting); k > 0 && workers.length < ep.maxWorkers; k--) workers.push({ readyAt: t + ep.coldMs, busyUntil: 0, idleSince: t + ep.coldMs });
+        for (let k = Math.max(0, waiting - starting); k > 0 && workers.length < ep.maxWorkers; k--)
+          workers.push({ readyAt: t + ep.coldMs, busyUntil: 0, idleSince: t + ep.coldMs });
       } else {
         const want = Math.min(ep.maxWorkers, Math.max(ep.minWorkers, Math.ceil((queue.length + running.size) / ep.scaler.value)));
         while (workers.length < want) workers.push({ readyAt: t + ep.coldMs, busyUntil: 0, idleSince: t + ep.coldMs });
@@ -124,7 +125,15 @@ export function simulate(ep: SimEndpoint, jobs: number, sizer: AutoSizer, o: { h
         if (w.readyAt > t) initializing++;
         else if (!running.has(w)) idle++;
       }
-      const h: HealthSample = { at: t, idle, running: running.size, initializing, throttled: 0, inQueue: queue.length, inProgress: running.size };
+      const h: HealthSample = {
+        at: t,
+        idle,
+        running: running.size,
+        initializing,
+        throttled: 0,
+        inQueue: queue.length,
+        inProgress: running.size,
+      };
       target = sizer.observe(h, inFlight).target;
     }
     t += dt;

@@ -11,7 +11,12 @@ export function tempDir(prefix = 'rpb-'): string {
 }
 
 /** Writes `n` JSONL rows `{id: "r<i>", prompt: "p<i>", n: i}` and returns the path. */
-export function writeJsonl(dir: string, name: string, n: number, make: (i: number) => unknown = (i) => ({ id: `r${i}`, prompt: `p${i}`, n: i })): string {
+export function writeJsonl(
+  dir: string,
+  name: string,
+  n: number,
+  make: (i: number) => unknown = (i) => ({ id: `r${i}`, prompt: `p${i}`, n: i }),
+): string {
   const path = join(dir, name);
   const lines: string[] = [];
   for (let i = 1; i <= n; i++) lines.push(JSON.stringify(make(i)));

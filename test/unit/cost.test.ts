@@ -26,13 +26,28 @@ describe('PRICE_TABLE', () => {
     expect(PRICE_TABLE.asOf).toBe('2026');
     expect(PRICE_TABLE.source).toMatch(/RunPod/);
     expect(PRICE_TABLE.classes.map((c) => c.id)).toEqual([
-      '16gb', '24gb', '24gb-pro', '48gb', '48gb-pro', '80gb', '80gb-pro', '141gb', '180gb',
+      '16gb',
+      '24gb',
+      '24gb-pro',
+      '48gb',
+      '48gb-pro',
+      '80gb',
+      '80gb-pro',
+      '141gb',
+      '180gb',
     ]);
   });
   it('prices per second match the docs table (per hour = per second × 3600, ±1 cent)', () => {
     const perHour: Record<string, number> = {
-      '16gb': 0.58, '24gb': 0.68, '24gb-pro': 1.12, '48gb': 1.22, '48gb-pro': 1.91,
-      '80gb': 2.74, '80gb-pro': 4.18, '141gb': 5.58, '180gb': 8.64,
+      '16gb': 0.58,
+      '24gb': 0.68,
+      '24gb-pro': 1.12,
+      '48gb': 1.22,
+      '48gb-pro': 1.91,
+      '80gb': 2.74,
+      '80gb-pro': 4.18,
+      '141gb': 5.58,
+      '180gb': 8.64,
     };
     for (const c of PRICE_TABLE.classes) expect(Math.abs(c.perSecond * 3600 - perHour[c.id]!)).toBeLessThan(0.011);
   });

@@ -6,7 +6,8 @@ import { RateController } from '../../src/engine/rate-controller.js';
 import { HttpError, NetworkError, RunpodBatchError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
 
-const http = (op: string, status: number, retryAfterMs?: number) => new HttpError(op, 'POST', 'http://x/v2/e/' + op, status, 'body', retryAfterMs);
+const http = (op: string, status: number, retryAfterMs?: number) =>
+  new HttpError(op, 'POST', 'http://x/v2/e/' + op, status, 'body', retryAfterMs);
 
 describe('classify', () => {
   it.each([
@@ -16,7 +17,11 @@ describe('classify', () => {
     ['run', http('run', 502), { kind: 'retry', rateLimited: false }],
     ['status', http('status', 503), { kind: 'retry', rateLimited: false }],
     ['run', http('run', 408), { kind: 'retry', rateLimited: false }],
-    ['run', new NetworkError('run', 'POST', 'u', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })), { kind: 'retry' }],
+    [
+      'run',
+      new NetworkError('run', 'POST', 'u', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })),
+      { kind: 'retry' },
+    ],
     ['run', http('run', 401), { kind: 'fatal', code: 'RPB_AUTH' }],
     ['status', http('status', 403), { kind: 'fatal', code: 'RPB_AUTH' }],
     ['run', http('run', 404), { kind: 'fatal', code: 'RPB_ENDPOINT' }],
@@ -41,7 +46,11 @@ describe('nextPollDelay', () => {
   it.each([
     ['first poll, nothing known: the initial guess', { ...base, status: undefined, elapsedMs: 0 }, 500],
     ['first poll at the learned end-to-end time', { ...base, status: undefined, elapsedMs: 0, expectedE2eMs: 3000 }, 3000],
-    ['in progress: at delay + expected execution', { ...base, status: 'IN_PROGRESS', delayTime: 1000, expectedExecMs: 2000, elapsedMs: 1500 }, 1500],
+    [
+      'in progress: at delay + expected execution',
+      { ...base, status: 'IN_PROGRESS', delayTime: 1000, expectedExecMs: 2000, elapsedMs: 1500 },
+      1500,
+    ],
     ['past the prediction: a tenth of the time waited', { ...base, elapsedMs: 10_000, expectedE2eMs: 5000 }, 1000],
     ['never below the floor', { ...base, elapsedMs: 100, expectedE2eMs: 150 }, 200],
     ['never above the cap', { ...base, elapsedMs: 10_000_000 }, 15_000],

@@ -250,7 +250,14 @@ describe('JSONL', () => {
 describe('JSONL broken fixtures', () => {
   it.each([
     ['bad/malformed.jsonl', [[3, /^invalid JSON: /]], ['a', 'b', 'd']],
-    ['bad/trailing-garbage.jsonl', [[2, /^invalid JSON: /], [3, /^invalid JSON: /]], ['a']],
+    [
+      'bad/trailing-garbage.jsonl',
+      [
+        [2, /^invalid JSON: /],
+        [3, /^invalid JSON: /],
+      ],
+      ['a'],
+    ],
     [
       'bad/non-object.jsonl',
       [
@@ -548,11 +555,7 @@ describe('CSV problems', () => {
   });
 
   it('invalid UTF-8 in a cell is an issue at the record line; a real U+FFFD is kept', async () => {
-    const data = Buffer.concat([
-      Buffer.from('id,t\na,ok\nb,"x\n'),
-      Buffer.from([0xe9]),
-      Buffer.from('"\nc,\ufffd\n'),
-    ]);
+    const data = Buffer.concat([Buffer.from('id,t\na,ok\nb,"x\n'), Buffer.from([0xe9]), Buffer.from('"\nc,\ufffd\n')]);
     const { rows, issues } = await read(tmpFile('csv', data));
     expect(lineMsgs(issues)).toEqual([[3, "invalid UTF-8 in column 't'"]]);
     expect(rows.map((r) => [r.key, r.line, r.body.input])).toEqual([

@@ -54,7 +54,15 @@ function input(o: {
   const jobs = o.jobs ?? [];
   const price = o.price === undefined ? null : o.price;
   const stats = computeStats({
-    rows: rows.map((r) => ({ status: r.status, attempts: r.attempts, expired: 0, lost: 0, delayTime: r.delayTime, executionTime: r.executionTime, e2eMs: r.e2eMs })),
+    rows: rows.map((r) => ({
+      status: r.status,
+      attempts: r.attempts,
+      expired: 0,
+      lost: 0,
+      delayTime: r.delayTime,
+      executionTime: r.executionTime,
+      e2eMs: r.e2eMs,
+    })),
     jobs,
     ops: o.ops ?? {},
     wallSeconds: 60,
@@ -124,7 +132,9 @@ describe('latency histograms', () => {
   });
 
   it('model histograms count every row value, as in stats.json', () => {
-    const rows = Array.from({ length: 300 }, (_, i) => row(i + 1, { delayTime: i % 7 === 0 ? null : 50 + i, executionTime: 1000 + i * 3, e2eMs: 2000 + i * 5 }));
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      row(i + 1, { delayTime: i % 7 === 0 ? null : 50 + i, executionTime: 1000 + i * 3, e2eMs: 2000 + i * 5 }),
+    );
     const inp = input({ rows });
     const m = buildReportModel(inp);
     const sum = (h: { counts: number[] } | null): number => h!.counts.reduce((a, b) => a + b, 0);
@@ -167,13 +177,27 @@ describe('percentile markers', () => {
 
 describe('failure grouping', () => {
   const oom = (msg = 'CUDA out of memory') =>
-    JSON.stringify({ error_type: 'OutOfMemoryError', error_message: msg, error_traceback: 'Traceback (most recent call last):\n  File "h.py", line 3\nOutOfMemoryError: ' + msg });
+    JSON.stringify({
+      error_type: 'OutOfMemoryError',
+      error_message: msg,
+      error_traceback: 'Traceback (most recent call last):\n  File "h.py", line 3\nOutOfMemoryError: ' + msg,
+    });
 
   it.each<[string, string | null, string, { type: string | null; message: string; traceback: boolean }]>([
     ['RunPod JSON string', oom(), 'FAILED', { type: 'OutOfMemoryError', message: 'CUDA out of memory', traceback: true }],
     ['double-encoded JSON', JSON.stringify(oom('x')), 'FAILED', { type: 'OutOfMemoryError', message: 'x', traceback: true }],
-    ['handler {"error": "..."}', JSON.stringify({ error: 'bad prompt' }), 'FAILED', { type: null, message: 'bad prompt', traceback: false }],
-    ['nested {"error": {...}}', JSON.stringify({ error: { error_type: 'E', error_message: 'm' } }), 'FAILED', { type: 'E', message: 'm', traceback: false }],
+    [
+      'handler {"error": "..."}',
+      JSON.stringify({ error: 'bad prompt' }),
+      'FAILED',
+      { type: null, message: 'bad prompt', traceback: false },
+    ],
+    [
+      'nested {"error": {...}}',
+      JSON.stringify({ error: { error_type: 'E', error_message: 'm' } }),
+      'FAILED',
+      { type: 'E', message: 'm', traceback: false },
+    ],
     ['plain string', 'ValueError: prompt is empty', 'FAILED', { type: null, message: 'ValueError: prompt is empty', traceback: false }],
     ['not quite JSON', '{oops', 'FAILED', { type: null, message: '{oops', traceback: false }],
     ['no message', null, 'TIMED_OUT', { type: null, message: '(no error message; TIMED_OUT)', traceback: false }],
@@ -263,7 +287,10 @@ describe('cold starts', () => {
 describe('slowest rows', () => {
   it('top 10 by end-to-end, descending; ties keep input order; null e2e ignored', () => {
     // A fixed shuffle of 0..49 (×100 ms), with ties at 4000 and a null.
-    const e2e = [17, 3, 44, 29, 8, 49, 35, 12, 40, 40, 22, 1, 46, 31, 5, 27, 38, 14, 48, 10, 33, 20, 45, 2, 26, 47, 9, 41, 18, 36, 6, 30, 43, 15, 24, 39, 0, 28, 11, 42, 21, 34, 7, 16, 37, 4, 25, 13, 32, 19];
+    const e2e = [
+      17, 3, 44, 29, 8, 49, 35, 12, 40, 40, 22, 1, 46, 31, 5, 27, 38, 14, 48, 10, 33, 20, 45, 2, 26, 47, 9, 41, 18, 36, 6, 30, 43, 15, 24,
+      39, 0, 28, 11, 42, 21, 34, 7, 16, 37, 4, 25, 13, 32, 19,
+    ];
     const rows = e2e.map((v, i) => row(i + 1, { e2eMs: v * 100 }));
     rows.push(row(99, { e2eMs: null }));
     const m = buildReportModel(input({ rows }));
@@ -322,7 +349,15 @@ describe('histograms from the latencies computeStats collected', () => {
     );
     const base = input({ rows });
     const { latencies } = computeStatsWithLatencies({
-      rows: rows.map((r) => ({ status: r.status, attempts: r.attempts, expired: 0, lost: 0, delayTime: r.delayTime, executionTime: r.executionTime, e2eMs: r.e2eMs })),
+      rows: rows.map((r) => ({
+        status: r.status,
+        attempts: r.attempts,
+        expired: 0,
+        lost: 0,
+        delayTime: r.delayTime,
+        executionTime: r.executionTime,
+        e2eMs: r.e2eMs,
+      })),
       jobs: [],
       ops: {},
       wallSeconds: 60,
@@ -430,7 +465,10 @@ describe('HTML safety', () => {
   it('escapes data: error messages, ids, statuses, title, endpoint', () => {
     const rows = [
       row(1, { id: '<img src=x onerror=alert(1)>', status: 'FAILED', error: evil, e2eMs: 99_000 }),
-      row(2, { status: 'FAILED', error: JSON.stringify({ error_type: '<b>T</b>', error_message: evil, error_traceback: `line\n${evil}` }) }),
+      row(2, {
+        status: 'FAILED',
+        error: JSON.stringify({ error_type: '<b>T</b>', error_message: evil, error_traceback: `line\n${evil}` }),
+      }),
       row(3, { status: '<i>WEIRD</i>', error: 'x' }),
     ];
     const inp = { ...input({ rows, title: `a${evil}.jsonl` }), endpoint: `"><script>alert(2)</script>` };
@@ -484,7 +522,12 @@ describe('empty and interrupted batches', () => {
 
   it.each<[string, ReportRow[], RegExp, string]>([
     ['all completed', [row(1), row(2)], /^All 2 rows completed/, 'ok'],
-    ['failures', [row(1), row(2, { status: 'FAILED', error: 'x' }), row(3, { status: 'TIMED_OUT' })], /^2 rows failed \(FAILED 1, TIMED_OUT 1\): see in\.runpod\/errors\.jsonl; `runpod-batch retry in\.runpod`/, 'error'],
+    [
+      'failures',
+      [row(1), row(2, { status: 'FAILED', error: 'x' }), row(3, { status: 'TIMED_OUT' })],
+      /^2 rows failed \(FAILED 1, TIMED_OUT 1\): see in\.runpod\/errors\.jsonl; `runpod-batch retry in\.runpod`/,
+      'error',
+    ],
     ['interrupted', [row(1), row(2, { status: 'PENDING' }), row(3, { status: 'IN_PROGRESS' })], /^2 rows did not finish .*resume/, 'warn'],
   ])('what to do next: %s', (_name, rows, text, tone) => {
     const m = buildReportModel(input({ rows }));
@@ -504,10 +547,32 @@ describe('empty and interrupted batches', () => {
 
 describe('markdown', () => {
   function full(): ReportModel {
-    const rows = Array.from({ length: 40 }, (_, i) => row(i + 1, { e2eMs: 1000 + i * 10, status: i === 5 ? 'FAILED' : 'COMPLETED', error: i === 5 ? 'boom | pipe' : null }));
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      row(i + 1, { e2eMs: 1000 + i * 10, status: i === 5 ? 'FAILED' : 'COMPLETED', error: i === 5 ? 'boom | pipe' : null }),
+    );
     const jobs = Array.from({ length: 40 }, (_, i) => job(i + 1, { delayTime: i === 7 ? 9000 : 100 }));
-    const samples = Array.from({ length: 60 }, (_, i) => ({ runId: 1, t: T0 + (i + 1) * 1000, inFlight: 5, submitted: i + 1, completed: i, failed: 0, rateLimited: i > 30 ? 3 : 0, retries: i > 30 ? 3 : 0 }));
-    return buildReportModel(input({ rows, jobs, samples, price: 0.0004, ops: { run: { requests: 44, rateLimited: 3, retries: 3, errors: 0 }, status: { requests: 80, rateLimited: 0, retries: 0, errors: 1 } } }));
+    const samples = Array.from({ length: 60 }, (_, i) => ({
+      runId: 1,
+      t: T0 + (i + 1) * 1000,
+      inFlight: 5,
+      submitted: i + 1,
+      completed: i,
+      failed: 0,
+      rateLimited: i > 30 ? 3 : 0,
+      retries: i > 30 ? 3 : 0,
+    }));
+    return buildReportModel(
+      input({
+        rows,
+        jobs,
+        samples,
+        price: 0.0004,
+        ops: {
+          run: { requests: 44, rateLimited: 3, retries: 3, errors: 0 },
+          status: { requests: 80, rateLimited: 0, retries: 0, errors: 1 },
+        },
+      }),
+    );
   }
 
   it.each([[full()], [buildReportModel(input({}))]])('contains every section heading (%#)', (m) => {
@@ -526,7 +591,7 @@ describe('markdown', () => {
     expect(md).toMatch(/\$\d/); // a cost figure
   });
 
-  it('says which figures are estimates and which are RunPod\'s', () => {
+  it("says which figures are estimates and which are RunPod's", () => {
     const md = renderMarkdown(full());
     expect(md).toMatch(/## Where the figures come from[\s\S]*RunPod's figures[\s\S]*Estimates/);
   });
@@ -534,8 +599,28 @@ describe('markdown', () => {
 
 describe('reportRowOf (store adapter)', () => {
   const stored = (over: Partial<StoredRow>): StoredRow => ({
-    key: 'k1', idJson: '"a-1"', seq: 1, line: 3, body: '{}', inputOnly: 0, state: 'COMPLETED', jobId: 'j1', jobStatus: 'COMPLETED', attempts: 1, failures: 0,
-    lost: 0, expired: 0, submittedAt: 1, finishedAt: 2, delayTime: 10, executionTime: 20, e2eMs: 40, output: '{}', error: null, errorCode: null, ...over,
+    key: 'k1',
+    idJson: '"a-1"',
+    seq: 1,
+    line: 3,
+    body: '{}',
+    inputOnly: 0,
+    state: 'COMPLETED',
+    jobId: 'j1',
+    jobStatus: 'COMPLETED',
+    attempts: 1,
+    failures: 0,
+    lost: 0,
+    expired: 0,
+    submittedAt: 1,
+    finishedAt: 2,
+    delayTime: 10,
+    executionTime: 20,
+    e2eMs: 40,
+    output: '{}',
+    error: null,
+    errorCode: null,
+    ...over,
   });
   it.each<[string, Partial<StoredRow>, Partial<ReportRow>]>([
     ['string id', {}, { id: 'a-1', status: 'COMPLETED', line: 3, e2eMs: 40, error: null }],
@@ -554,7 +639,10 @@ describe('failures that a retry recovered', () => {
     const jobs = [job(1), job(2), job(3, { status: 'FAILED', error: 'EmulatedFault: first attempt' })];
     const m = buildReportModel(input({ rows, jobs }));
     const html = renderHtml(m);
-    const section = html.slice(html.indexOf('<section id="failures">'), html.indexOf('</section>', html.indexOf('<section id="failures">')));
+    const section = html.slice(
+      html.indexOf('<section id="failures">'),
+      html.indexOf('</section>', html.indexOf('<section id="failures">')),
+    );
     expect(section).toContain('No failures: no row ended FAILED, TIMED_OUT or CANCELLED.');
     expect(section).toContain('Recovered by a retry');
     expect(section).toContain('EmulatedFault');
@@ -569,7 +657,10 @@ describe('failures that a retry recovered', () => {
     const rows = [row(1), row(2, { status: 'FAILED', error: 'OOM' })];
     const jobs = [job(1), job(2, { status: 'FAILED', error: 'OOM' }), job(3, { status: 'FAILED', error: 'flaky' })];
     const html = renderHtml(buildReportModel(input({ rows, jobs })));
-    const section = html.slice(html.indexOf('<section id="failures">'), html.indexOf('</section>', html.indexOf('<section id="failures">')));
+    const section = html.slice(
+      html.indexOf('<section id="failures">'),
+      html.indexOf('</section>', html.indexOf('<section id="failures">')),
+    );
     expect(section).toContain('Failures by error');
     const recovered = section.slice(section.indexOf('Recovered by a retry'));
     expect(recovered).toContain('flaky');
@@ -580,7 +671,16 @@ describe('failures that a retry recovered', () => {
 describe('retries over time', () => {
   it('a short run shows retries as counts per bucket, not as rates per minute blown up from a few seconds', () => {
     // 12 s of samples, 9 retries within the first 2 s.
-    const samples = Array.from({ length: 12 }, (_, i) => ({ runId: 1, t: T0 + i * 1000, inFlight: 5, submitted: i * 10, completed: i * 10, failed: 0, rateLimited: 0, retries: i >= 1 ? 9 : 0 }));
+    const samples = Array.from({ length: 12 }, (_, i) => ({
+      runId: 1,
+      t: T0 + i * 1000,
+      inFlight: 5,
+      submitted: i * 10,
+      completed: i * 10,
+      failed: 0,
+      rateLimited: 0,
+      retries: i >= 1 ? 9 : 0,
+    }));
     const m = buildReportModel(input({ rows: [row(1)], jobs: [job(1)], samples }));
     const s = retrySeries(m);
     expect(s.perMinute).toBe(false);
@@ -591,7 +691,16 @@ describe('retries over time', () => {
   });
 
   it('a long run keeps rates per minute, averaged over about a minute', () => {
-    const samples = Array.from({ length: 3600 }, (_, i) => ({ runId: 1, t: T0 + i * 1000, inFlight: 5, submitted: i, completed: i, failed: 0, rateLimited: 0, retries: Math.floor(i / 10) }));
+    const samples = Array.from({ length: 3600 }, (_, i) => ({
+      runId: 1,
+      t: T0 + i * 1000,
+      inFlight: 5,
+      submitted: i,
+      completed: i,
+      failed: 0,
+      rateLimited: 0,
+      retries: Math.floor(i / 10),
+    }));
     const s = retrySeries(buildReportModel(input({ rows: [row(1)], jobs: [job(1)], samples })));
     expect(s.perMinute).toBe(true);
     const mid = s.retries[Math.floor(s.retries.length / 2)]!;
@@ -621,7 +730,11 @@ describe('cold starts from each worker’s first job', () => {
   });
 
   it('a warm (active) worker’s first job is not a cold start', () => {
-    const jobs = [job(1, { workerId: 'a', delayTime: 40 }), job(2, { workerId: 'a', delayTime: 30 }), job(3, { workerId: 'b', delayTime: 2000 })];
+    const jobs = [
+      job(1, { workerId: 'a', delayTime: 40 }),
+      job(2, { workerId: 'a', delayTime: 30 }),
+      job(3, { workerId: 'b', delayTime: 2000 }),
+    ];
     const c = buildReportModel(input({ rows: [row(1)], jobs })).coldStarts;
     expect(c.count).toBe(1);
     expect(c.estimatedBilledSeconds).toBe(2);

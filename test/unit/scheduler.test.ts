@@ -44,9 +44,13 @@ describe('Scheduler', () => {
   });
 
   it('runs a FAILED row again within its retries, then ends it FAILED', async () => {
-    const { store, client, run } = setup(10, {
-      outcome: (key, attempt) => (key === 'r3' && attempt === 0 ? 'FAILED' : key === 'r7' ? 'FAILED' : undefined),
-    }, { retries: 1 });
+    const { store, client, run } = setup(
+      10,
+      {
+        outcome: (key, attempt) => (key === 'r3' && attempt === 0 ? 'FAILED' : key === 'r7' ? 'FAILED' : undefined),
+      },
+      { retries: 1 },
+    );
     expect(await run()).toEqual({ kind: 'done' });
     expect(store.row('r3')).toMatchObject({ state: 'COMPLETED', failures: 1 });
     expect(store.row('r3').jobs).toHaveLength(2);
@@ -105,7 +109,11 @@ describe('Scheduler', () => {
   });
 
   it('at most 8 /run requests in flight at once, whatever the in-flight target: a kill pays at most that many rows twice', async () => {
-    const { client, run } = setup(200, { execMs: 5000, runs: [{ afterMs: 500 }, { afterMs: 500 }, { afterMs: 500 }] }, { concurrency: 150 });
+    const { client, run } = setup(
+      200,
+      { execMs: 5000, runs: [{ afterMs: 500 }, { afterMs: 500 }, { afterMs: 500 }] },
+      { concurrency: 150 },
+    );
     expect(await run()).toEqual({ kind: 'done' });
     expect(client.maxOpenRuns).toBe(8);
     // The in-flight target is still reached: jobs held, not /run requests, grow to it.
@@ -113,14 +121,22 @@ describe('Scheduler', () => {
   });
 
   it('a server that cannot be reached stops the run after `unreachableMs`, naming the URL and the error', async () => {
-    const refused = () => new NetworkError('run', 'POST', 'http://127.0.0.1:9/v2/ep/run', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const refused = () =>
+      new NetworkError(
+        'run',
+        'POST',
+        'http://127.0.0.1:9/v2/ep/run',
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+      );
     const { clock, scheduler, client, run } = setup(50, { runError: refused }, { concurrency: 10, unreachableMs: 30_000 });
     let seen: ReturnType<Scheduler['progress']> | undefined;
     clock.setTimer(() => (seen = scheduler.progress()), 5000);
     const outcome = await run();
     expect(outcome.kind).toBe('fatal');
     expect(outcome.kind === 'fatal' && outcome.error.code).toBe('RPB_NETWORK');
-    expect(outcome.kind === 'fatal' && outcome.error.message).toMatch(/cannot reach the server: POST http:\/\/127\.0\.0\.1:9\/v2\/ep\/run: ECONNREFUSED.*no answer in 30 s/);
+    expect(outcome.kind === 'fatal' && outcome.error.message).toMatch(
+      /cannot reach the server: POST http:\/\/127\.0\.0\.1:9\/v2\/ep\/run: ECONNREFUSED.*no answer in 30 s/,
+    );
     // About 30 s after the first failure (the last wait is cut to the deadline), one request at a time.
     expect(clock.now()).toBeGreaterThanOrEqual(30_000);
     expect(clock.now()).toBeLessThan(30_100);
@@ -159,7 +175,11 @@ describe('Scheduler', () => {
   });
 
   it('stops when a crash-looping worker fails every job with the same error', async () => {
-    const { store, run } = setup(40, { outcome: () => 'FAILED' }, { concurrency: 2, retries: 0, health: { crashLoopJobs: 5, maxFailureRate: 1, window: 50 } });
+    const { store, run } = setup(
+      40,
+      { outcome: () => 'FAILED' },
+      { concurrency: 2, retries: 0, health: { crashLoopJobs: 5, maxFailureRate: 1, window: 50 } },
+    );
     const outcome = await run();
     expect(outcome.kind).toBe('gave-up');
     expect(outcome.kind === 'gave-up' && outcome.reason).toMatch(/last 5 jobs all FAILED with the same error \(boom\)/);
@@ -168,10 +188,14 @@ describe('Scheduler', () => {
 
   it('--max-cost: stops admitting before spent plus in flight would pass the cap', async () => {
     // 100 ms jobs bill 1 s each at $1/s: a cap of $5.5 allows five jobs, and none is in flight when it stops.
-    const { store, client, run } = setup(20, { execMs: 100 }, {
-      concurrency: 2,
-      budget: { maxUsd: 5.5, pricePerSecond: 1, spentSeconds: 0, perJobSeconds: null },
-    });
+    const { store, client, run } = setup(
+      20,
+      { execMs: 100 },
+      {
+        concurrency: 2,
+        budget: { maxUsd: 5.5, pricePerSecond: 1, spentSeconds: 0, perJobSeconds: null },
+      },
+    );
     const outcome = await run();
     expect(outcome.kind).toBe('budget');
     expect(client.jobsCreated).toBe(5);

@@ -53,7 +53,16 @@ describe('AutoSizer on a simulated endpoint (default policy, no flags)', () => {
 });
 
 describe('AutoSizer decisions', () => {
-  const h = (o: Partial<HealthSample>): HealthSample => ({ at: 0, idle: 0, running: 0, initializing: 0, throttled: 0, inQueue: 0, inProgress: 0, ...o });
+  const h = (o: Partial<HealthSample>): HealthSample => ({
+    at: 0,
+    idle: 0,
+    running: 0,
+    initializing: 0,
+    throttled: 0,
+    inQueue: 0,
+    inProgress: 0,
+    ...o,
+  });
   it('grows by at least the idle workers, and says so', () => {
     const s = new AutoSizer();
     const d = s.observe(h({ idle: 200, running: 10, inProgress: 10 }), 10);

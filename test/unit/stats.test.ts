@@ -52,7 +52,18 @@ describe('summarize (nearest-rank)', () => {
 describe('computeStats', () => {
   it('empty input', () => {
     const s = computeStats(input());
-    expect(s.rows).toEqual({ total: 0, byStatus: {}, completed: 0, notCompleted: 0, failed: 0, unfinished: 0, attempts: 0, resubmitted: 0, expired: 0, lost: 0 });
+    expect(s.rows).toEqual({
+      total: 0,
+      byStatus: {},
+      completed: 0,
+      notCompleted: 0,
+      failed: 0,
+      unfinished: 0,
+      attempts: 0,
+      resubmitted: 0,
+      expired: 0,
+      lost: 0,
+    });
     expect(s.latencyMs).toEqual({ delay: null, execution: null, endToEnd: null });
     expect(s.timingsMissing).toBe(0);
     expect(s.throughputPerMinute).toBe(0);
@@ -115,7 +126,9 @@ describe('computeStats', () => {
   });
 
   it('missing timings are not reported as zeros', () => {
-    const s = computeStats(input({ rows: [row({ delayTime: null, executionTime: null, e2eMs: 20 }), row({ delayTime: 40, executionTime: 80, e2eMs: 40 })] }));
+    const s = computeStats(
+      input({ rows: [row({ delayTime: null, executionTime: null, e2eMs: 20 }), row({ delayTime: 40, executionTime: 80, e2eMs: 40 })] }),
+    );
     expect(s.latencyMs.delay).toMatchObject({ count: 1, min: 40 });
     expect(s.latencyMs.execution).toMatchObject({ count: 1, min: 80 });
     expect(s.latencyMs.endToEnd).toMatchObject({ count: 2, min: 20 });
@@ -191,9 +204,7 @@ describe('computeStats', () => {
 
   it('sums op counters into total and copies them', () => {
     const run = ops(10, 2, 3, 1);
-    const s = computeStats(
-      input({ ops: { run, status: ops(100, 5, 6, 2), cancel: ops(1), retry: ops(2, 0, 0, 1) } }),
-    );
+    const s = computeStats(input({ ops: { run, status: ops(100, 5, 6, 2), cancel: ops(1), retry: ops(2, 0, 0, 1) } }));
     expect(s.requests.total).toEqual(ops(113, 7, 9, 4));
     expect(s.requests.run).toEqual(run);
     expect(s.requests.status).toEqual(ops(100, 5, 6, 2));
@@ -264,7 +275,7 @@ describe('LatencyCollector: whole ms counted, other values kept', () => {
     ['only counted', [3, 1, 2, 2, 9, 1000, 1]],
     ['only kept', [0.5, 100_000, -1, 2.5]],
     ['one value', [42]],
-    ['10,000 pseudo-random', Array.from({ length: 10_000 }, (_, i) => (i * 7919) % 90_001 + (i % 13 === 0 ? 0.5 : 0))],
+    ['10,000 pseudo-random', Array.from({ length: 10_000 }, (_, i) => ((i * 7919) % 90_001) + (i % 13 === 0 ? 0.5 : 0))],
   ];
   it.each(cases)('%s: the same summary and histogram as from the plain values', (_name, values) => {
     const c = new LatencyCollector();

@@ -35,7 +35,9 @@ describe('unknownArguments', () => {
     config,
   });
   it('names the nearest flag', () => {
-    expect(unknownArguments('Unknown argument: concurency', known(['concurency']))).toBe('unknown flag --concurency (did you mean --concurrency?)');
+    expect(unknownArguments('Unknown argument: concurency', known(['concurency']))).toBe(
+      'unknown flag --concurency (did you mean --concurrency?)',
+    );
   });
   it('one sentence per name; no suggestion when nothing is close', () => {
     expect(unknownArguments('Unknown arguments: retires, verbose', known(['retires', 'verbose']))).toBe(

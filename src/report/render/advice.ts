@@ -56,7 +56,11 @@ function plural(n: number, one: string, many = one + 's'): string {
 function adviseNext(a: AdviceInput): { nextStep: { tone: Tone; text: string }; advice: string[] } {
   const advice: string[] = [];
   const failedDetail = a.failedStatuses.map((s) => `${s.status} ${s.count}`).join(', ');
-  const next = nextStep(a.stop, { total: a.total, completed: a.completed, failed: a.failed, unfinished: a.unfinished, failedDetail }, a.outDir);
+  const next = nextStep(
+    a.stop,
+    { total: a.total, completed: a.completed, failed: a.failed, unfinished: a.unfinished, failedDetail },
+    a.outDir,
+  );
   const tone: Tone = next.tone;
   if (a.unfinished > 0 && a.failed > 0) advice.push(`${plural(a.failed, 'row')} failed (${failedDetail}): see ${a.outDir}/errors.jsonl.`);
   if (a.price === null) advice.push('No cost estimate: pass --price-per-second or --gpu to get one.');
@@ -67,16 +71,21 @@ function adviseNext(a: AdviceInput): { nextStep: { tone: Tone; text: string }; a
     );
   }
   if (a.expired > 0) {
-    advice.push(`${plural(a.expired, 'result')} expired before being read (RunPod keeps results 30 minutes): those rows ran again, and were billed again. Resume interrupted batches sooner.`);
+    advice.push(
+      `${plural(a.expired, 'result')} expired before being read (RunPod keeps results 30 minutes): those rows ran again, and were billed again. Resume interrupted batches sooner.`,
+    );
   }
-  if (a.lost > 0) advice.push(`${plural(a.lost, 'job')} ${a.lost === 1 ? 'was' : 'were'} lost (no answer from RunPod for them): their rows ran again.`);
+  if (a.lost > 0)
+    advice.push(`${plural(a.lost, 'job')} ${a.lost === 1 ? 'was' : 'were'} lost (no answer from RunPod for them): their rows ran again.`);
   if (a.coldCount > 0 && a.coldShare > 0.1) {
     advice.push(
       `${(a.coldShare * 100).toFixed(0)}% of jobs waited long enough to suggest a cold start: more active (always-on) workers or a longer idle timeout may pay off.`,
     );
   }
   if (a.timingsMissing > 0) {
-    advice.push(`${plural(a.timingsMissing, 'row')} have no delayTime/executionTime (e.g. runpod-python's local test server reports none): they are missing from latencies and billed seconds.`);
+    advice.push(
+      `${plural(a.timingsMissing, 'row')} have no delayTime/executionTime (e.g. runpod-python's local test server reports none): they are missing from latencies and billed seconds.`,
+    );
   }
   return { nextStep: { tone, text: next.text }, advice };
 }

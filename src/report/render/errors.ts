@@ -64,10 +64,7 @@ export function normalizeError(raw: string | null | undefined, fallback: string)
         ? (o.error as Record<string, unknown>)
         : o;
     type = str(inner.error_type ?? inner.type ?? null);
-    message =
-      str(inner.error_message ?? inner.message ?? (typeof inner.error === 'string' ? inner.error : null)) ??
-      str(v) ??
-      fallback;
+    message = str(inner.error_message ?? inner.message ?? (typeof inner.error === 'string' ? inner.error : null)) ?? str(v) ?? fallback;
     const tb = str(inner.error_traceback ?? inner.traceback ?? null);
     traceback = tb ? tracebackTail(tb) : null;
   } else {

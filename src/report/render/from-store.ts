@@ -25,6 +25,11 @@ export function reportRowOf(r: SummaryRow): ReportRow {
 
 /** Compile-time check: `store.jobTimeline()` and `store.samples()` can be passed to buildReportModel unchanged. */
 type Fits<A, B> = A extends B ? true : false;
-export type StoreShapesFit = [Fits<Omit<StoredJob, 'jobId' | 'rowKey' | 'attempt'>, ReportJob>, Fits<Sample, ReportSample>] extends [true, true] ? true : never;
+export type StoreShapesFit = [Fits<Omit<StoredJob, 'jobId' | 'rowKey' | 'attempt'>, ReportJob>, Fits<Sample, ReportSample>] extends [
+  true,
+  true,
+]
+  ? true
+  : never;
 const storeShapesFit: StoreShapesFit = true;
 void storeShapesFit;

@@ -52,7 +52,15 @@ export function costSection(m: ReportModel): string {
   const chart = lineChartSvg(
     'cost',
     usd ? 'Cumulative estimated cost' : 'Cumulative billed seconds',
-    [{ name: usd ? 'estimated cost (USD)' : 'billed seconds', color: COLORS.cost, xs: c.points.length > 0 ? xs : [], ys: c.points.length > 0 ? ys : [], area: true }],
+    [
+      {
+        name: usd ? 'estimated cost (USD)' : 'billed seconds',
+        color: COLORS.cost,
+        xs: c.points.length > 0 ? xs : [],
+        ys: c.points.length > 0 ? ys : [],
+        area: true,
+      },
+    ],
     {
       elapsedMs: m.timeline.elapsedMs,
       yLabel: usd ? 'USD (estimate)' : 'billed seconds',
@@ -66,7 +74,11 @@ export function costSection(m: ReportModel): string {
     : `${esc(fmtInt(c.totalBilledSeconds))} billed seconds. No price known: pass <code>--price-per-second</code> or <code>--gpu</code> for a cost estimate.`;
   return (
     `<section id="cost"><h2>${SECTION_TITLES.cost}</h2>` +
-    figure(usd ? 'Cumulative estimated cost' : 'Cumulative billed seconds', '(each job counted when it finished; failed and retried attempts included)', chart) +
+    figure(
+      usd ? 'Cumulative estimated cost' : 'Cumulative billed seconds',
+      '(each job counted when it finished; failed and retried attempts included)',
+      chart,
+    ) +
     `<p>${total}</p><p class="note est">Estimate: ${esc(m.summary.billedSecondsNote)}</p>` +
     `</section>`
   );
@@ -94,7 +106,12 @@ export function retriesSection(m: ReportModel): string {
       { name: `retries ${rs.unit}`, color: COLORS.warn, xs: rs.xs, ys: rs.retries },
       { name: `429s ${rs.unit}`, color: COLORS.failed, xs: rs.xs, ys: rs.rateLimited },
     ],
-    { elapsedMs: m.timeline.elapsedMs, yLabel: rs.perMinute ? 'per minute' : rs.unit, pauses: m.timeline.pauses, empty: 'no data (no progress samples)' },
+    {
+      elapsedMs: m.timeline.elapsedMs,
+      yLabel: rs.perMinute ? 'per minute' : rs.unit,
+      pauses: m.timeline.pauses,
+      empty: 'no data (no progress samples)',
+    },
   );
   return (
     `<section id="retries"><h2>${SECTION_TITLES.retries}</h2>` +

@@ -21,7 +21,9 @@ function latencyTable(m: ReportModel): string {
         ([name, h, src]) =>
           `<tr><td>${esc(name)}</td>` +
           (h
-            ? [fmtInt(h.count), d(h.min), d(h.p50), d(h.p90), d(h.p99), d(h.max), d(h.mean)].map((v) => `<td class="n">${esc(v)}</td>`).join('')
+            ? [fmtInt(h.count), d(h.min), d(h.p50), d(h.p90), d(h.p99), d(h.max), d(h.mean)]
+                .map((v) => `<td class="n">${esc(v)}</td>`)
+                .join('')
             : `<td class="n">0</td>` + '<td class="n">–</td>'.repeat(6)) +
           `<td class="note">${esc(src)}</td></tr>`,
       )
@@ -40,9 +42,21 @@ export function latencySection(m: ReportModel): string {
     `<section id="latency"><h2>${SECTION_TITLES.latency}</h2>` +
     `<p class="note">Over each row's final job. Lines mark p50, p90 and p99 (nearest rank). Long tails switch the time axis to a log scale.</p>` +
     `<div class="grid">` +
-    figure('Delay time', "(RunPod's delayTime: waiting for a worker, cold start included)", histogramSvg('latency-delay', 'Delay time histogram', m.latency.delay, { what: 'delay time', noun: 'rows', extra: thresholdMarker })) +
-    figure('Execution time', "(RunPod's executionTime: time on the worker, billed)", histogramSvg('latency-execution', 'Execution time histogram', m.latency.execution, { what: 'execution time', noun: 'rows' })) +
-    figure('End to end', '(submission to result seen, measured here; includes polling)', histogramSvg('latency-e2e', 'End-to-end latency histogram', m.latency.endToEnd, { what: 'end-to-end latency', noun: 'rows' })) +
+    figure(
+      'Delay time',
+      "(RunPod's delayTime: waiting for a worker, cold start included)",
+      histogramSvg('latency-delay', 'Delay time histogram', m.latency.delay, { what: 'delay time', noun: 'rows', extra: thresholdMarker }),
+    ) +
+    figure(
+      'Execution time',
+      "(RunPod's executionTime: time on the worker, billed)",
+      histogramSvg('latency-execution', 'Execution time histogram', m.latency.execution, { what: 'execution time', noun: 'rows' }),
+    ) +
+    figure(
+      'End to end',
+      '(submission to result seen, measured here; includes polling)',
+      histogramSvg('latency-e2e', 'End-to-end latency histogram', m.latency.endToEnd, { what: 'end-to-end latency', noun: 'rows' }),
+    ) +
     `</div>` +
     latencyTable(m) +
     (m.summary.timingsMissing > 0
@@ -63,7 +77,12 @@ export function coldStartsSection(m: ReportModel): string {
       ? card('Per cold start', c.count > 0 ? fmtDuration((c.estimatedBilledSeconds * 1000) / c.count) : '–', 'mean, estimated', 'est')
       : card('Share', c.jobsWithDelay > 0 ? fmtPct(c.count, c.jobsWithDelay) : '–', `delayTime > ${fmtDuration(c.thresholdMs)}`, 'est'),
     card('Billed cold-start time', `${fmtNum(c.estimatedBilledSeconds)} s`, `at most ${fmtNum(c.upperBoundSeconds)} s`, 'est'),
-    card('Cold-start cost', c.estimatedCostUsd === null ? 'unknown' : fmtUsd(c.estimatedCostUsd), c.estimatedCostUsd === null ? 'no price given' : 'not in the billed seconds above', 'est'),
+    card(
+      'Cold-start cost',
+      c.estimatedCostUsd === null ? 'unknown' : fmtUsd(c.estimatedCostUsd),
+      c.estimatedCostUsd === null ? 'no price given' : 'not in the billed seconds above',
+      'est',
+    ),
   ];
   const how = byWorker
     ? `<p>A worker's cold start shows in the delayTime of its first job (RunPod's workerId says which worker ran a job): a first job that waited ` +
@@ -71,13 +90,16 @@ export function coldStartsSection(m: ReportModel): string {
       `(${esc(orDash(c.shortestColdMs, fmtDuration))}: the worker that started with no queue ahead of its job).</p>` +
       `<p class="note est">An estimate. RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started (e.g. while an autoscaler waited to add it). A worker that stopped after its idle timeout and started again is counted once.</p>`
     : `<p>A job counts as a cold start when its delayTime is above ${esc(fmtDuration(c.thresholdMs))}` +
-      (c.thresholdGiven ? '' : ` (the default: the larger of 2 s and 3 × the median delayTime, ${esc(orDash(c.medianDelayMs, fmtDuration))})`) +
+      (c.thresholdGiven
+        ? ''
+        : ` (the default: the larger of 2 s and 3 × the median delayTime, ${esc(orDash(c.medianDelayMs, fmtDuration))})`) +
       `. Its billed cold-start time is estimated as delayTime minus the median delayTime.</p>` +
       `<p class="note est">These figures are estimates (the server gave no workerIds to tell workers apart). RunPod bills the cold start (container start, model load), but reports it only inside delayTime, mixed with queue wait, which is not billed: a long delay while all workers were busy looks like a cold start here. The upper bound counts the whole delayTime.</p>`;
   return `<section id="cold-starts"><h2>${SECTION_TITLES.coldStarts}</h2><div class="cards">${cards.join('')}</div>${how}</section>`;
 }
 export function slowestSection(m: ReportModel): string {
-  if (m.slowest.length === 0) return `<section id="slowest"><h2>${SECTION_TITLES.slowest}</h2><p>No row has an end-to-end time yet.</p></section>`;
+  if (m.slowest.length === 0)
+    return `<section id="slowest"><h2>${SECTION_TITLES.slowest}</h2><p>No row has an end-to-end time yet.</p></section>`;
   const d = (v: number | null): string => orDash(v, fmtDuration);
   return (
     `<section id="slowest"><h2>${SECTION_TITLES.slowest}</h2>` +

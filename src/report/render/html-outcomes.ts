@@ -9,7 +9,11 @@ export function summarySection(m: ReportModel): string {
   const s = m.summary;
   const r = s.rows;
   const cards = [
-    card('Rows completed', fmtInt(r.completed), m.summary.completedPct === null ? 'no rows' : `of ${fmtInt(r.total)} (${fmtPct(r.completed, r.total)})`),
+    card(
+      'Rows completed',
+      fmtInt(r.completed),
+      m.summary.completedPct === null ? 'no rows' : `of ${fmtInt(r.total)} (${fmtPct(r.completed, r.total)})`,
+    ),
     card('Rows failed', fmtInt(r.failed), r.failed > 0 ? 'FAILED, TIMED_OUT or CANCELLED' : 'none', r.failed > 0 ? 'bad' : ''),
     ...(r.unfinished > 0 ? [card('Rows not finished', fmtInt(r.unfinished), 'interrupted: resume to finish', 'bad')] : []),
     card('Wall time', fmtDuration(s.wallSeconds * 1000), 'summed over runs'),
@@ -22,9 +26,13 @@ export function summarySection(m: ReportModel): string {
   ];
   const advice = m.advice.length > 0 ? `<ul class="advice">${m.advice.map((a) => `<li>${codeSpans(esc(a))}</li>`).join('')}</ul>` : '';
   const when =
-    s.firstActivity !== null ? `<p class="note">First job ${esc(fmtClock(s.firstActivity))}, last activity ${esc(orDash(s.lastActivity, fmtClock))}.` +
-      (s.rows.resubmitted > 0 ? ` ${esc(fmtInt(s.rows.resubmitted))} rows needed more than one job (${esc(fmtInt(s.rows.attempts))} jobs for ${esc(fmtInt(s.rows.total))} rows).` : '') +
-      `</p>` : '';
+    s.firstActivity !== null
+      ? `<p class="note">First job ${esc(fmtClock(s.firstActivity))}, last activity ${esc(orDash(s.lastActivity, fmtClock))}.` +
+        (s.rows.resubmitted > 0
+          ? ` ${esc(fmtInt(s.rows.resubmitted))} rows needed more than one job (${esc(fmtInt(s.rows.attempts))} jobs for ${esc(fmtInt(s.rows.total))} rows).`
+          : '') +
+        `</p>`
+      : '';
   return (
     `<section id="summary"><h2>${SECTION_TITLES.summary}</h2>` +
     `<div class="next ${m.nextStep.tone}">${codeSpans(esc(m.nextStep.text))}</div>${advice}` +
@@ -62,7 +70,12 @@ export function failuresSection(m: ReportModel): string {
       ? ''
       : `<h3>Recovered by a retry</h3><p class="note">Errors of attempts that were run again and then completed: not failures of the batch (they are billed, though).</p>` +
         `<table class="recovered"><thead><tr><th>error</th><th class="n">jobs</th></tr></thead><tbody>` +
-        recovered.map((g) => `<tr><td class="msg">${g.type ? `<b>${esc(g.type)}</b>: ` : ''}${esc(g.message)}</td><td class="n">${esc(fmtInt(g.jobs))}</td></tr>`).join('') +
+        recovered
+          .map(
+            (g) =>
+              `<tr><td class="msg">${g.type ? `<b>${esc(g.type)}</b>: ` : ''}${esc(g.message)}</td><td class="n">${esc(fmtInt(g.jobs))}</td></tr>`,
+          )
+          .join('') +
         `</tbody></table>`;
   const more = f.distinct > f.groups.length ? ` Showing the ${f.groups.length} largest of ${esc(fmtInt(f.distinct))} groups.` : '';
   if (failing.length === 0) {

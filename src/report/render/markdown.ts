@@ -65,11 +65,17 @@ function summary(m: ReportModel): string {
     ['Billed seconds (estimate)', `${fmtInt(s.billedSeconds)} over ${fmtInt(s.jobs.total)} jobs`],
     [
       'Estimated cost',
-      s.estimatedCostUsd === null ? 'unknown: pass --price-per-second or --gpu' : `${fmtUsd(s.estimatedCostUsd)} at $${s.pricePerSecond}/s (${md(s.priceSource)})`,
+      s.estimatedCostUsd === null
+        ? 'unknown: pass --price-per-second or --gpu'
+        : `${fmtUsd(s.estimatedCostUsd)} at $${s.pricePerSecond}/s (${md(s.priceSource)})`,
     ],
-    ['Requests', `${fmtInt(s.requests)} (429s: ${fmtInt(s.rateLimited)}, retries: ${fmtInt(s.retries)}, errors: ${fmtInt(s.requestErrors)})`],
+    [
+      'Requests',
+      `${fmtInt(s.requests)} (429s: ${fmtInt(s.rateLimited)}, retries: ${fmtInt(s.retries)}, errors: ${fmtInt(s.requestErrors)})`,
+    ],
   ];
-  if (r.resubmitted > 0) rows.push(['Rows run more than once', `${fmtInt(r.resubmitted)} (${fmtInt(r.attempts)} jobs for ${fmtInt(r.total)} rows)`]);
+  if (r.resubmitted > 0)
+    rows.push(['Rows run more than once', `${fmtInt(r.resubmitted)} (${fmtInt(r.attempts)} jobs for ${fmtInt(r.total)} rows)`]);
   if (s.firstActivity !== null) rows.push(['Activity', `${fmtClock(s.firstActivity)} to ${orDash(s.lastActivity, fmtClock)}`]);
   o += table(['', ''], rows) + '\n';
   return o;
@@ -86,7 +92,9 @@ function latency(m: ReportModel): string {
   o += table(
     ['latency', 'source', 'rows', 'min', 'p50', 'p90', 'p99', 'max', 'mean'],
     list.map(([name, src, h]) =>
-      h ? [name, src, fmtInt(h.count), d(h.min), d(h.p50), d(h.p90), d(h.p99), d(h.max), d(h.mean)] : [name, src, '0', '–', '–', '–', '–', '–', '–'],
+      h
+        ? [name, src, fmtInt(h.count), d(h.min), d(h.p50), d(h.p90), d(h.p99), d(h.max), d(h.mean)]
+        : [name, src, '0', '–', '–', '–', '–', '–', '–'],
     ),
     [false, false, true, true, true, true, true, true, true],
   );
@@ -94,13 +102,16 @@ function latency(m: ReportModel): string {
     o += `\n**${name}**${h ? (h.scale === 'log' ? ' (log-spaced bins)' : '') : ''}\n\n`;
     o += h ? textHistogram(h) : 'no data\n';
   }
-  if (m.summary.timingsMissing > 0) o += `\n${fmtInt(m.summary.timingsMissing)} finished rows have no delayTime/executionTime and are left out.\n`;
+  if (m.summary.timingsMissing > 0)
+    o += `\n${fmtInt(m.summary.timingsMissing)} finished rows have no delayTime/executionTime and are left out.\n`;
   return o + '\n';
 }
 
 function pauses(m: ReportModel): string {
   const n = m.timeline.pauseCount;
-  return n > 0 ? `Times are running time: ${fmtInt(n)} pause${n === 1 ? '' : 's'} (resumes, or sample gaps over 5 minutes) left out.\n\n` : '';
+  return n > 0
+    ? `Times are running time: ${fmtInt(n)} pause${n === 1 ? '' : 's'} (resumes, or sample gaps over 5 minutes) left out.\n\n`
+    : '';
 }
 
 function throughput(m: ReportModel): string {
@@ -133,9 +144,10 @@ function cost(m: ReportModel): string {
   if (c.points.length === 0) {
     o += 'no data (no job has an executionTime yet).\n\n';
   } else {
-    o += c.pricePerSecond !== null
-      ? `Estimated cost ${orDash(c.totalUsd, fmtUsd)} for ${fmtInt(c.totalBilledSeconds)} billed seconds at $${c.pricePerSecond}/s.\n\n`
-      : `${fmtInt(c.totalBilledSeconds)} billed seconds. No price known: pass --price-per-second or --gpu for a cost estimate.\n\n`;
+    o +=
+      c.pricePerSecond !== null
+        ? `Estimated cost ${orDash(c.totalUsd, fmtUsd)} for ${fmtInt(c.totalBilledSeconds)} billed seconds at $${c.pricePerSecond}/s.\n\n`
+        : `${fmtInt(c.totalBilledSeconds)} billed seconds. No price known: pass --price-per-second or --gpu for a cost estimate.\n\n`;
     o += pauses(m);
     const ps = periods(m);
     const head = ['time running', 'billed seconds (cumulative)'];
@@ -172,15 +184,19 @@ function failures(m: ReportModel): string {
         (g.type ? `**${md(g.type)}**: ` : '') + md(g.message),
         fmtInt(g.rows),
         fmtInt(g.jobs),
-        Object.entries(g.statuses).map(([s, n]) => `${md(s)} ${fmtInt(n)}`).join(', ') || '–',
+        Object.entries(g.statuses)
+          .map(([s, n]) => `${md(s)} ${fmtInt(n)}`)
+          .join(', ') || '–',
         g.exampleIds.map(md).join(', ') || '–',
       ]),
       [false, true, true, false, false],
     );
-    o += '\nRows: rows whose final state carries the error (see errors.jsonl). Jobs: attempts that ended with it, retried ones included.\n\n';
+    o +=
+      '\nRows: rows whose final state carries the error (see errors.jsonl). Jobs: attempts that ended with it, retried ones included.\n\n';
   }
   if (recovered.length > 0) {
-    o += '**Recovered by a retry** — errors of attempts that were run again and then completed (not failures of the batch; billed, though):\n\n';
+    o +=
+      '**Recovered by a retry** — errors of attempts that were run again and then completed (not failures of the batch; billed, though):\n\n';
     o += table(
       ['error', 'jobs'],
       recovered.map((g) => [(g.type ? `**${md(g.type)}**: ` : '') + md(g.message), fmtInt(g.jobs)]),
@@ -198,17 +214,22 @@ function coldStarts(m: ReportModel): string {
   const c = m.coldStarts;
   let o = `## ${SECTION_TITLES.coldStarts}\n\n`;
   if (c.jobsWithDelay === 0) return o + 'no data (no job has a delayTime).\n\n';
-  const cost = c.estimatedCostUsd === null ? '.\n\n' : `; about ${fmtUsd(c.estimatedCostUsd)}, not included in the billed seconds above.\n\n`;
+  const cost =
+    c.estimatedCostUsd === null ? '.\n\n' : `; about ${fmtUsd(c.estimatedCostUsd)}, not included in the billed seconds above.\n\n`;
   if (c.method === 'first-job') {
     o += `${fmtInt(c.count)} of ${fmtInt(c.workers ?? 0)} workers had a cold start: their first job waited ${fmtDuration(WARM_FIRST_JOB_MS)} or more.`;
     o += ` Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (each as long as the shortest of those waits, ${orDash(c.shortestColdMs, fmtDuration)}), at most ${fmtNum(c.upperBoundSeconds)} s${cost}`;
-    o += "An estimate: RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started.\n\n";
+    o +=
+      "An estimate: RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started.\n\n";
     return o;
   }
   o += `${fmtInt(c.count)} of ${fmtInt(c.jobsWithDelay)} jobs (${fmtPct(c.count, c.jobsWithDelay)}) waited more than ${fmtDuration(c.thresholdMs)} for a worker`;
-  o += c.thresholdGiven ? '' : ` (default threshold: the larger of 2 s and 3 × the median delayTime, ${orDash(c.medianDelayMs, fmtDuration)})`;
+  o += c.thresholdGiven
+    ? ''
+    : ` (default threshold: the larger of 2 s and 3 × the median delayTime, ${orDash(c.medianDelayMs, fmtDuration)})`;
   o += ` and count as cold starts. Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (delayTime minus the median), at most ${fmtNum(c.upperBoundSeconds)} s${cost}`;
-  o += 'This is an estimate (the server gave no workerIds): RunPod bills the cold start but reports it only inside delayTime, mixed with queue wait (not billed), so a long wait while all workers were busy looks like a cold start here.\n\n';
+  o +=
+    'This is an estimate (the server gave no workerIds): RunPod bills the cold start but reports it only inside delayTime, mixed with queue wait (not billed), so a long wait while all workers were busy looks like a cold start here.\n\n';
   return o;
 }
 
@@ -247,7 +268,16 @@ function slowest(m: ReportModel): string {
   const d = (v: number | null): string => orDash(v, fmtDuration);
   o += table(
     ['#', 'row id', 'line', 'status', 'delay', 'execution', 'end to end', 'attempts'],
-    m.slowest.map((r, i) => [String(i + 1), md(r.id), fmtInt(r.line), md(r.status), d(r.delayTime), d(r.executionTime), d(r.e2eMs), fmtInt(r.attempts)]),
+    m.slowest.map((r, i) => [
+      String(i + 1),
+      md(r.id),
+      fmtInt(r.line),
+      md(r.status),
+      d(r.delayTime),
+      d(r.executionTime),
+      d(r.e2eMs),
+      fmtInt(r.attempts),
+    ]),
     [true, false, true, false, true, true, true, true],
   );
   return o + '\n';

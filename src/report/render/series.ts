@@ -46,7 +46,8 @@ export function rates(m: ReportModel): RateSeries {
     rateLimitedPerMin: avg((p) => p.rateLimited),
     retriesPerMin: avg((p) => p.retries),
     inFlight: pts.map((p) => p.inFlight),
-    smoothing: window > 1 ? ` (${span >= 45_000 ? `${Math.max(1, Math.round(span / 60_000))}-min` : `${Math.round(span / 1000)}-s`} avg)` : '',
+    smoothing:
+      window > 1 ? ` (${span >= 45_000 ? `${Math.max(1, Math.round(span / 60_000))}-min` : `${Math.round(span / 1000)}-s`} avg)` : '',
     window,
   };
 }
@@ -56,16 +57,27 @@ export function rates(m: ReportModel): RateSeries {
  * retries read as 270/min. Over a run long enough for minute averages they are rates per minute (as `rates`);
  * otherwise they are counts per bucket, labelled with the bucket's length.
  */
-export function retrySeries(m: ReportModel, r: RateSeries = rates(m)): { xs: number[]; retries: number[]; rateLimited: number[]; unit: string; perMinute: boolean } {
+export function retrySeries(
+  m: ReportModel,
+  r: RateSeries = rates(m),
+): { xs: number[]; retries: number[]; rateLimited: number[]; unit: string; perMinute: boolean } {
   const w = m.activity.bucketMs;
-  if (r.window * w >= 45_000) return { xs: r.xs, retries: r.retriesPerMin, rateLimited: r.rateLimitedPerMin, unit: `/ min${r.smoothing}`, perMinute: true };
+  if (r.window * w >= 45_000)
+    return { xs: r.xs, retries: r.retriesPerMin, rateLimited: r.rateLimitedPerMin, unit: `/ min${r.smoothing}`, perMinute: true };
   const pts = m.activity.points;
   const secs = round1(w / 1000);
-  return { xs: r.xs, retries: pts.map((p) => p.retries), rateLimited: pts.map((p) => p.rateLimited), unit: `per ${secs} s`, perMinute: false };
+  return {
+    xs: r.xs,
+    retries: pts.map((p) => p.retries),
+    rateLimited: pts.map((p) => p.rateLimited),
+    unit: `per ${secs} s`,
+    perMinute: false,
+  };
 }
 
 /** A period length for tables: the smallest "round" duration giving at most `count` periods. */
-const ROUND_MS = [1, 2, 5, 10, 15, 30].map((s) => s * 1000)
+const ROUND_MS = [1, 2, 5, 10, 15, 30]
+  .map((s) => s * 1000)
   .concat([1, 2, 5, 10, 15, 30].map((m) => m * 60_000))
   .concat([1, 2, 3, 6, 12, 24, 48, 168].map((h) => h * 3_600_000));
 
@@ -99,7 +111,19 @@ export function periods(m: ReportModel, count = 12): Period[] {
   const inSum: number[] = [];
   const inCnt: number[] = [];
   for (let i = 0; i < n; i++) {
-    out.push({ from: i * w, to: Math.min(E, (i + 1) * w), completed: 0, failed: 0, submitted: 0, rateLimited: 0, retries: 0, inFlightMean: null, inFlightMax: null, billedSeconds: null, usd: null });
+    out.push({
+      from: i * w,
+      to: Math.min(E, (i + 1) * w),
+      completed: 0,
+      failed: 0,
+      submitted: 0,
+      rateLimited: 0,
+      retries: 0,
+      inFlightMean: null,
+      inFlightMax: null,
+      billedSeconds: null,
+      usd: null,
+    });
     inSum.push(0);
     inCnt.push(0);
   }

@@ -24,7 +24,12 @@ export function statusBarSvg(name: string, title: string, items: readonly { stat
 }
 
 /** Horizontal bars, a label above each (for failure groups: long messages need the full width). */
-export function labelledBarsSvg(name: string, title: string, items: readonly { label: string; value: number; note: string }[], empty: string): string {
+export function labelledBarsSvg(
+  name: string,
+  title: string,
+  items: readonly { label: string; value: number; note: string }[],
+  empty: string,
+): string {
   if (items.length === 0 || items.every((i) => i.value === 0)) return noDataSvg(name, title, empty, 640, 90);
   const rowH = 36;
   const b: Box = { w: 640, h: items.length * rowH + 8, left: 0, right: 0, top: 4, bottom: 4 };

@@ -15,7 +15,12 @@ export interface Marker {
  * A latency histogram with percentile lines (p50/p90/p99) labelled above the plot. Log-binned histograms get a
  * log x axis; a first bin starting at 0 is drawn one bin wide left of the first power.
  */
-export function histogramSvg(name: string, title: string, h: Histogram | null, opts: { what: string; noun: string; extra?: Marker[] }): string {
+export function histogramSvg(
+  name: string,
+  title: string,
+  h: Histogram | null,
+  opts: { what: string; noun: string; extra?: Marker[] },
+): string {
   if (!h || h.count === 0) return noDataSvg(name, title);
   const b: Box = { w: 640, h: 270, left: 56, right: 18, top: 50, bottom: 44 };
   const E = h.edges;

@@ -75,7 +75,12 @@ export function lineChartSvg(
     s += `<path class="series" data-name="${esc(se.name)}" data-points="${points}" d="${d}" fill="none" stroke="${se.color}" stroke-width="${points === 1 ? 4 : 1.6}" stroke-linejoin="round" stroke-linecap="round"/>`;
   }
   s += xAxisLine(b);
-  s += xTicks(b, linearTicks(0, opts.elapsedMs / unit.ms, 8).map((v) => v * unit.ms), x, (v) => fmtTick(v, unit.ms));
+  s += xTicks(
+    b,
+    linearTicks(0, opts.elapsedMs / unit.ms, 8).map((v) => v * unit.ms),
+    x,
+    (v) => fmtTick(v, unit.ms),
+  );
   s += axisLabels(b, `time running (${unit.name})`, opts.yLabel);
   // Legend, top right.
   let lx = b.w - b.right;
