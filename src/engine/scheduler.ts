@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { DEFAULTS } from '../core/defaults.js';
-import { HttpError, RunpodBatchError } from '../core/errors.js';
+import { RunpodBatchError } from '../core/errors.js';
 import type { WorkRow } from '../core/records.js';
 import type { StatusResponse } from '../core/wire.js';
 import { RUNPOD } from '../core/wire.js';
@@ -11,7 +10,8 @@ import { JobFollower, type LiveJob } from './follower.js';
 import { DEFAULT_HEALTH_POLICY, HealthMonitor } from './health.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import { Requester } from './requester.js';
-import { AutoSizer, DEFAULT_SIZING, RunSlots, type SizingDecision } from './sizing.js';
+import { RunSlots } from './sizing.js';
+import { SizingLoop } from './sizing-loop.js';
 import { RowQueue } from './row-queue.js';
 import type { Outcome, Progress, SchedulerDeps, SchedulerOptions } from './types.js';
 
@@ -32,14 +32,9 @@ export class Scheduler {
   private readonly queue: RowQueue;
   private readonly health: HealthMonitor;
   private readonly bills: BillMeter;
-  /** The cap: --concurrency, or the auto-sizer's bound. */
-  private readonly concurrency: number;
   /** Jobs to keep in flight now: `concurrency` with a fixed size, the sizer's target under it otherwise. */
   private target: number;
-  private sizer: AutoSizer | null;
-  private sizing: SizingDecision | null = null;
-  private readonly healthEveryMs: number;
-  private healthTimer: CancelTimer | undefined;
+  private readonly sizing: SizingLoop | null;
   private readonly runSlots: RunSlots;
   private readonly retries: number;
   private readonly maxReruns: number;
@@ -68,11 +63,7 @@ export class Scheduler {
     this.store = deps.store;
     this.clock = deps.clock ?? systemClock;
     const random = deps.random ?? Math.random;
-    this.concurrency = o.concurrency;
-    this.sizer = o.autoSize && deps.client.health ? new AutoSizer({ ...DEFAULT_SIZING, max: o.concurrency, ...o.autoSize }) : null;
-    this.target = this.sizer ? this.sizer.current().target : o.concurrency;
-    this.sizing = this.sizer ? this.sizer.current() : null;
-    this.healthEveryMs = o.healthEveryMs ?? 3000;
+    const health = deps.client.health;
     this.runSlots = new RunSlots(o.runSlots?.min ?? 8, o.runSlots?.max ?? RUNPOD.maxConcurrentRuns);
     this.retries = o.retries;
     this.maxReruns = o.maxReruns ?? 5;
@@ -94,6 +85,27 @@ export class Scheduler {
       { ended: (l, s) => this.ended(l, s), lost: (l) => this.lost(l), failed: (err, v) => this.fail(err, v) },
       { longPoll: o.longPoll, longPollMs: o.longPollMs, maxLongPolls: o.maxLongPolls, untimedStatus: o.untimedStatus, poll: o.poll },
     );
+    this.sizing =
+      o.autoSize && health
+        ? new SizingLoop(
+            {
+              clock: this.clock,
+              requester: this.requester,
+              health: (opts) => health(opts),
+              signal: this.pollAbort.signal,
+              inFlight: () => this.inflight - this.pendingRuns,
+              onTarget: (t) => {
+                this.target = t;
+                this.fill();
+              },
+              over: () => this.finished || this.stopping,
+            },
+            o.concurrency,
+            o.autoSize,
+            o.healthEveryMs,
+          )
+        : null;
+    this.target = this.sizing ? this.sizing.current.target : o.concurrency;
     this.queue = new RowQueue(this.store, deps.gen, o.admitBelowSeq ?? Infinity);
     this.health = new HealthMonitor(o.health ?? DEFAULT_HEALTH_POLICY);
     this.bills = new BillMeter(o.budget ?? null);
@@ -118,46 +130,10 @@ export class Scheduler {
       this.inflight++;
       this.follower.follow(r, r.jobId ?? '', r.submittedAt ?? this.clock.now(), true);
     }
-    if (this.sizer) void this.readHealth();
+    this.sizing?.start();
     this.fill();
     this.checkDone();
     return done;
-  }
-
-  /** Reads /health and lets the sizer set the target; again every healthEveryMs until the run ends. */
-  private async readHealth(): Promise<void> {
-    if (this.finished || this.stopping || !this.sizer) return;
-    try {
-      const h = await this.requester.once('health', (signal) => this.client.health!({ signal }), this.pollAbort.signal);
-      if (this.finished || this.stopping || !this.sizer) return;
-      const w = h.workers;
-      this.sizing = this.sizer.observe(
-        {
-          at: this.clock.now(),
-          idle: w.idle ?? 0,
-          running: w.running ?? 0,
-          initializing: w.initializing ?? 0,
-          throttled: w.throttled ?? 0,
-          inQueue: h.jobs?.inQueue ?? 0,
-          inProgress: h.jobs?.inProgress ?? 0,
-        },
-        this.inflight - this.pendingRuns,
-      );
-      this.target = this.sizing.target;
-      this.fill();
-    } catch (err) {
-      if (this.finished || this.stopping) return;
-      if (err instanceof HttpError && err.status === 404) {
-        // No /health here (a proxy, an older stand-in): a fixed size, as before auto-sizing.
-        this.sizer = null;
-        this.target = Math.min(this.concurrency, DEFAULTS.concurrency);
-        this.sizing = { target: this.target, mode: 'holding', reason: `fixed: the endpoint serves no /health (${this.target} in flight)` };
-        this.fill();
-        return;
-      }
-      // Any other failure: keep the target, look again next time.
-    }
-    this.healthTimer = this.clock.setTimer(() => void this.readHealth(), this.healthEveryMs);
   }
 
   progress(): Progress {
@@ -169,7 +145,7 @@ export class Scheduler {
       retrying: this.requester.retrying(),
       billedSeconds: this.bills.seconds,
       billedJobs: this.bills.jobs,
-      sizing: this.sizing,
+      sizing: this.sizing?.current ?? null,
     };
   }
 
@@ -339,7 +315,7 @@ export class Scheduler {
     if (this.finished) return;
     this.finished = true;
     this.drainTimer?.();
-    this.healthTimer?.();
+    this.sizing?.stop();
     this.store.flush();
     this.resolveDone(this.outcome);
   }
