@@ -312,7 +312,19 @@ describe('mistyped flags and config keys', () => {
 
 describe('partial results during the night', () => {
   it('report and export work read-only while a run holds the batch; the run then ends as usual', async () => {
-    const e = await startEmulator({ workers: 2, executionMs: 150 });
+    // Rows after the 5th end only when the test lets them: the run is surely still going while report and export read.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const e = await startEmulator({
+      workers: 2,
+      executionMs: 10,
+      handler: async (input) => {
+        if ((input as { n: number }).n > 5) await gate;
+        return input;
+      },
+    });
     const input = writeJsonl(dir, 'night.jsonl', 40);
     const out = defaultOutDir(input);
     const env = { RUNPOD_API_KEY: 'test-key' };
@@ -336,6 +348,7 @@ describe('partial results during the night', () => {
     const exported = await runCli(['export', out]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout.trim().split('\n')).toHaveLength(40);
+    release();
     const done = await running.done;
     expect(done.code, done.stderr).toBe(0);
     expect(readResults(out).every((r) => r.status === 'COMPLETED')).toBe(true);
