@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { readResults } from '../support/results.js';
-import { runCli, startCli } from '../support/cli.js';
+import { runCli, runArgs, startCli } from '../support/cli.js';
 import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -104,19 +104,7 @@ describe('the runpod-batch bin', () => {
     const concurrency = 24;
     const input = writeJsonl(dir, 'kill.jsonl', rows);
     const out = join(dir, 'kill');
-    const args = [
-      'run',
-      input,
-      '--endpoint',
-      'test-endpoint',
-      '--base-url',
-      emu.baseUrl,
-      '--out',
-      out,
-      '--concurrency',
-      String(concurrency),
-      '--no-progress',
-    ];
+    const args = runArgs(input, emu.baseUrl, out, concurrency);
     const kills = 4;
     const e = emu;
     for (let k = 0; k < kills; k++) {
@@ -162,19 +150,7 @@ describe('the runpod-batch bin', () => {
     const rows = 200;
     const input = writeJsonl(dir, 'int.jsonl', rows);
     const out = join(dir, 'int');
-    const args = [
-      'run',
-      input,
-      '--endpoint',
-      'test-endpoint',
-      '--base-url',
-      emu.baseUrl,
-      '--out',
-      out,
-      '--concurrency',
-      '8',
-      '--no-progress',
-    ];
+    const args = runArgs(input, emu.baseUrl, out, 8);
     const cli = startCli(args, ENV);
     const e = emu;
     await waitFor(() => e.stats.jobsCreated >= 40 || cli.exited(), 'the emulator has created 40 jobs');

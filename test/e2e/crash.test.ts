@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { readResults } from '../support/results.js';
-import { cliStatus, runCli, startCli } from '../support/cli.js';
+import { cliStatus, runCli, runArgs, startCli } from '../support/cli.js';
 import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -44,19 +44,7 @@ describe('crash safety', () => {
     const concurrency = 64;
     const input = writeJsonl(dir, 'kill20.jsonl', rows);
     const out = join(dir, 'kill20');
-    const args = [
-      'run',
-      input,
-      '--endpoint',
-      'test-endpoint',
-      '--base-url',
-      emu.baseUrl,
-      '--out',
-      out,
-      '--concurrency',
-      String(concurrency),
-      '--no-progress',
-    ];
+    const args = runArgs(input, emu.baseUrl, out, concurrency);
     const random = rng(42);
     const kills = 20;
     const e = emu;
@@ -103,19 +91,7 @@ describe('crash safety', () => {
     const rows = 100;
     const input = writeJsonl(dir, 'twice.jsonl', rows);
     const out = join(dir, 'twice');
-    const args = [
-      'run',
-      input,
-      '--endpoint',
-      'test-endpoint',
-      '--base-url',
-      emu.baseUrl,
-      '--out',
-      out,
-      '--concurrency',
-      '16',
-      '--no-progress',
-    ];
+    const args = runArgs(input, emu.baseUrl, out, 16);
     const cli = startCli(args, ENV);
     const e = emu;
     // Until jobs are in flight (16 submitted, 4 workers: most of them queued on the endpoint).

@@ -62,3 +62,20 @@ export async function cliStatus(out: string): Promise<StatusJson | undefined> {
   if (r.code !== 0) return undefined;
   return JSON.parse(r.stdout.trim()) as StatusJson;
 }
+
+/** `run` against the emulator at `baseUrl`, into `out`, with `concurrency` jobs in flight and no progress line. */
+export function runArgs(input: string, baseUrl: string, out: string, concurrency: number): string[] {
+  return [
+    'run',
+    input,
+    '--endpoint',
+    'test-endpoint',
+    '--base-url',
+    baseUrl,
+    '--out',
+    out,
+    '--concurrency',
+    String(concurrency),
+    '--no-progress',
+  ];
+}

@@ -2,7 +2,7 @@
  * The report model's shapes: what buildReportModel (model.ts) reads (the store's jobs, rows and progress samples) and
  * the plain-JSON model it builds, which report.md and report.html render.
  */
-import type { RunStop } from '../../core/records.js';
+import type { RunStop, Sample } from '../../core/records.js';
 import type { RowLatencies, Stats } from '../stats.js';
 import type { FailureGroup } from './errors.js';
 import type { Histogram } from './histogram.js';
@@ -37,17 +37,8 @@ export interface ReportRow {
   line: number;
 }
 
-/** Progress samples, about one per second of each run (cumulative counters within a run). */
-export interface ReportSample {
-  runId: number;
-  t: number;
-  inFlight: number;
-  submitted: number;
-  completed: number;
-  failed: number;
-  rateLimited: number;
-  retries: number;
-}
+/** Progress samples, about one per second of each run (cumulative counters within a run): the store's own shape. */
+export type ReportSample = Sample;
 
 export interface ReportInput {
   /** E.g. the input file name. */
