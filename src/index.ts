@@ -6,7 +6,9 @@ export type { RunBatchOptions, BatchResult, BatchProgress } from './batch/index.
 export type { Outcome } from './engine/scheduler.js';
 export type { Stats, LatencySummary } from './report/stats.js';
 export { startEmulator } from './emulator/index.js';
-export type { Emulator, EmulatorOptions, FaultOptions } from './emulator/index.js';
+export type { Emulator, EmulatorOptions, FaultOptions, MediaOutputOptions } from './emulator/index.js';
+export { mediaRefsOf } from './output/media.js';
+export type { MediaRef } from './output/media.js';
 export { createClient } from './runpod/client.js';
 export type { RunpodClient, ClientOptions } from './runpod/client.js';
 export * from './core/errors.js';

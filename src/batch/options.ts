@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { DEFAULTS } from '../core/defaults.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import type { InputFormat } from '../input/types.js';
+import type { MediaMode } from '../store/meta.js';
 import type { BatchProgress } from './progress.js';
 
 /** Options of a batch run. Every field is documented once, here; the CLI maps flags onto them. */
@@ -70,6 +71,13 @@ export interface RunBatchOptions {
    * unknown host) is retried before the run stops with exit 1. @default 30000 (DEFAULTS.unreachableMs)
    */
   unreachableMs?: number;
+  /**
+   * Base64 media in outputs (data URIs, worker-comfyui's `{type: "base64", data}` items, long base64 under keys such
+   * as `image`, `audio`, `*_base64` whose bytes are PNG, JPEG, WebP, GIF, WAV, MP3, FLAC, OGG, MP4 or WebM): `files`
+   * decodes each into `<out>/media/` and keeps a reference in the output (output/media.ts); `off` keeps outputs as
+   * they came. @default 'files'
+   */
+  media?: MediaMode;
   /** Aborting it stops admission, commits, and returns with exit code 130. */
   signal?: AbortSignal;
   /** Called about every `progressIntervalMs` while jobs run. */
@@ -139,6 +147,7 @@ function checkOptions(r: Resolved, o: RunBatchOptions): void {
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) problems.push(`--limit: must be a whole number ≥ 1`);
   if (o.maxCost !== undefined && !(o.maxCost > 0)) problems.push(`--max-cost: must be a positive number of USD`);
   if (!Number.isInteger(r.crashLoopJobs) || r.crashLoopJobs < 0) problems.push(`--crash-loop: must be a whole number ≥ 0`);
+  if (o.media !== undefined && o.media !== 'files' && o.media !== 'off') problems.push(`--media: must be files or off`);
   if (!(r.maxFailureRate > 0 && r.maxFailureRate <= 1)) problems.push(`--max-failure-rate: must be in (0, 1]`);
   const first = problems[0];
   if (first !== undefined) {

@@ -28,6 +28,7 @@ export async function retryBatch(outDir: string, o: RerunOptions = {}): Promise<
     retries: run.retries,
     idField: settings.idField,
     pricePerSecond: settings.pricePerSecond,
+    media: run.media ?? 'files',
     ...(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as RerunOptions),
   });
   return { ...result, requeued };

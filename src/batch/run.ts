@@ -1,6 +1,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
 import { InputError, StateError, UsageError } from '../core/errors.js';
 import type { RunStop } from '../core/records.js';
@@ -9,11 +9,13 @@ import { Scheduler, type Outcome } from '../engine/scheduler.js';
 import { resolvePrice } from '../report/cost.js';
 import { type NextStep, nextStep, tallyOf } from '../report/next-step.js';
 import type { Stats } from '../report/stats.js';
+import { MEDIA_DIR } from '../output/media.js';
 import { createClient } from '../runpod/client.js';
 import { acquireLock } from '../store/lock.js';
 import type { BatchSettings } from '../store/meta.js';
 import { Store } from '../store/store.js';
 import { ingest, type IngestResult } from './ingest.js';
+import { mediaStore, sweepMedia } from './media.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
 import { checkSameInput, chooseOutDir } from './out-dir.js';
 import { type BatchProgress, PaceWindow, progressOf } from './progress.js';
@@ -43,6 +45,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
   const log = opts.log ?? (() => {});
   const o = resolveOptions(opts);
   const { baseUrl, endpoint, concurrency, auto, retries, idField } = o;
+  const media = opts.media ?? 'files';
   const given = resolvePrice({ gpu: opts.gpu, pricePerSecond: opts.pricePerSecond ?? undefined });
 
   const outDir = chooseOutDir(opts.input, opts.out, log);
@@ -89,7 +92,13 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       format: opts.format ?? null,
       csvCast: opts.csvCast === true,
       limit: opts.limit ?? null,
+      media,
     });
+    // Files a killed run wrote but never committed, and those of rows whose input changed: gone before anything runs.
+    if (existsSync(join(outDir, MEDIA_DIR))) {
+      const swept = sweepMedia(store, outDir);
+      if (swept > 0) log(`media: removed ${swept} files no committed output refers to (left by an interrupted run)`);
+    }
 
     // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
     const connections = Math.max(128, Math.min(2 * concurrency + 16, 1024));
@@ -107,7 +116,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const runId = store.startRun(started);
     const billed = store.billed();
     const scheduler = new Scheduler(
-      { client, store, gen: loaded.gen, signal: opts.signal },
+      { client, store: media === 'files' ? mediaStore(store, outDir, log) : store, gen: loaded.gen, signal: opts.signal },
       {
         concurrency,
         autoSize: auto ? {} : null,
@@ -184,6 +193,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const allCompleted = Object.keys(counts).every((st) => st === 'COMPLETED');
     const exitCode = outcome.kind === 'interrupted' ? 130 : outcome.kind === 'fatal' ? 1 : outcome.kind !== 'done' || !allCompleted ? 2 : 0;
     store.endRun(runId, Date.now(), exitCode, submitted, stopOf(outcome));
+    // Files written for a job whose row had moved on (its output not committed) leave nothing behind either.
+    if (existsSync(join(outDir, MEDIA_DIR))) sweepMedia(store, outDir);
     tick();
     const p = scheduler.progress();
     const unchanged = viewsCurrent && loaded.skipped && outcome.kind === 'done' && p.submitted + p.completed + p.failed + p.requeued === 0;

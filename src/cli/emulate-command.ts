@@ -21,6 +21,10 @@ export interface EmulateCommandOptions {
   errorRate: number;
   runLimit?: number;
   seed: number;
+  /** Answer worker-comfyui-style outputs of base64 PNGs of this many bytes. */
+  imageBytes?: number;
+  /** PNGs per output, with imageBytes. */
+  images?: number;
 }
 
 /** `runpod-batch emulate`: serves until SIGINT/SIGTERM. */
@@ -41,6 +45,7 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
     timeScale: o.timeScale,
     retentionMs: o.retentionMs,
     seed: o.seed,
+    media: o.imageBytes !== undefined ? { bytes: o.imageBytes, images: o.images } : undefined,
     faults: {
       failFirstAttempt: o.failRate,
       lostJobs: o.lostRate,

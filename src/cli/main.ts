@@ -110,6 +110,12 @@ export async function main(argv: string[]): Promise<number> {
               type: 'number',
               describe: `per-request timeout, ms; 0 = none [default: ${DEFAULTS.timeoutMs}; none without --endpoint]`,
             })
+            .option('media', {
+              choices: ['files', 'off'] as const,
+              default: 'files' as const,
+              describe:
+                'base64 images/audio/video in outputs: files = decoded into <out>/media/, a reference in the output; off = kept inline',
+            })
             .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr (--no-progress to hide)' })
             .example([
               ['RUNPOD_API_KEY=… $0 run prompts.jsonl --endpoint abc123', 'run every row; results in prompts.jsonl.runpod/'],
@@ -137,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
             cancelOnExit: a['cancel-on-exit'],
             crashLoopJobs: a['crash-loop'],
             maxFailureRate: a['max-failure-rate'],
+            media: a.media,
             dryRun: a['dry-run'],
             expectedSeconds: a['expected-seconds'],
             sample: a.sample,
@@ -241,6 +248,11 @@ export async function main(argv: string[]): Promise<number> {
             .option('error-rate', { type: 'number', default: 0, describe: 'fraction of answers HTTP 500' })
             .option('run-limit', { type: 'number', describe: '/run requests allowed per 10 s (429 past it, with Retry-After)' })
             .option('seed', { type: 'number', default: 1 })
+            .option('image-bytes', {
+              type: 'number',
+              describe: "answer worker-comfyui's output: base64 PNGs of this many bytes, deterministic by --seed and input",
+            })
+            .option('images', { type: 'number', describe: 'with --image-bytes: PNGs per output [default: 1]' })
             .example([
               ['$0 emulate --port 8000 --workers 8 --exec-ms 200-400', `then: ${EMULATE_HINT}`],
               ['$0 emulate --dialect local --port 8000', 'then: runpod-batch run rows.jsonl --base-url http://127.0.0.1:8000'],
@@ -266,6 +278,8 @@ export async function main(argv: string[]): Promise<number> {
             errorRate: a['error-rate'],
             runLimit: a['run-limit'],
             seed: a.seed,
+            imageBytes: a['image-bytes'],
+            images: a.images,
           });
         },
       )

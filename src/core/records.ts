@@ -94,6 +94,19 @@ export interface Terminal {
   /** JSON text of the output, when COMPLETED with one. */
   output: string | null;
   error: string | null;
+  /** The media files the output refers to (written before this is recorded); the row's earlier ones are forgotten. */
+  media?: MediaFile[];
+}
+
+/** A media file of a row's output, as the store indexes it (output/media.ts: the reference in the output). */
+export interface MediaFile {
+  /** Relative to the batch's --out folder: `media/<name>`. */
+  path: string;
+  bytes: number;
+  /** MIME type, from the file's magic bytes. */
+  type: string;
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: string;
 }
 
 /** Why a row's job will give no result and the row goes back to PENDING; says which counter grows. */

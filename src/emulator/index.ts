@@ -9,6 +9,7 @@ export type {
   ExecutionMsOption,
   FaultOptions,
   HandlerFn,
+  MediaOutputOptions,
   RateLimitedOp,
   RateLimitRule,
 } from './types.js';

@@ -2,9 +2,10 @@
 import { UsageError } from '../core/errors.js';
 import { RUNPOD } from '../core/wire.js';
 import { echoHandler } from './handler.js';
+import { comfyImageHandler } from './media-output.js';
 import type { EmulatorOptions, FaultOptions } from './types.js';
 
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'faults'>> & { faults: FaultOptions };
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'faults' | 'media'>> & { faults: FaultOptions };
 
 export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   const r: ResolvedOptions = {
@@ -22,7 +23,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     idleTimeoutMs: o.idleTimeoutMs ?? 5000,
     timeScale: o.timeScale ?? 1,
     retentionMs: o.retentionMs ?? RUNPOD.runRetentionMs, // RUNPOD_API.md: /run results stay 30 min
-    handler: o.handler ?? echoHandler,
+    handler: o.handler ?? (o.media ? comfyImageHandler(o.seed ?? 1, o.media) : echoHandler),
     seed: o.seed ?? 1,
     faults: o.faults ?? {},
   };
@@ -39,6 +40,10 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     problems.push(`scaler: must be 'queue-delay' or 'request-count', got ${String(r.scaler)}`);
   if (!(r.scalerValue > 0)) problems.push(`scalerValue: must be > 0, got ${r.scalerValue}`);
   if (!(r.timeScale > 0) || !Number.isFinite(r.timeScale)) problems.push(`timeScale: must be a number > 0, got ${r.timeScale}`);
+  if (o.media && !(Number.isInteger(o.media.bytes) && o.media.bytes >= 57))
+    problems.push(`media.bytes: must be a whole number >= 57 (a PNG's fixed chunks), got ${o.media.bytes}`);
+  if (o.media?.images !== undefined && !(Number.isInteger(o.media.images) && o.media.images >= 1))
+    problems.push(`media.images: must be a whole number >= 1, got ${o.media.images}`);
   nonNeg('coldStartMs', r.coldStartMs);
   nonNeg('idleTimeoutMs', r.idleTimeoutMs);
   nonNeg('retentionMs', r.retentionMs);

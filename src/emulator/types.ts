@@ -86,9 +86,21 @@ export interface EmulatorOptions {
   retentionMs?: number;
   /** The handler. Throws → FAILED; returns `{error: "msg"}` → FAILED with "msg". @default echo: `{echo: input}` */
   handler?: HandlerFn;
+  /**
+   * Answer every job with worker-comfyui's output shape: `images` base64 PNGs of `bytes` bytes each, deterministic by
+   * seed and input (media-output.ts). Used when no `handler` is given.
+   */
+  media?: MediaOutputOptions;
   /** Seed for the deterministic RNG used by faults and timings. @default 1 */
   seed?: number;
   faults?: FaultOptions;
+}
+
+export interface MediaOutputOptions {
+  /** Bytes of each PNG (at least 57). */
+  bytes: number;
+  /** PNGs per output. @default 1 */
+  images?: number;
 }
 
 export interface EmulatorStats {

@@ -5,6 +5,9 @@
 import type { Fingerprint } from '../core/records.js';
 
 /** The endpoint a batch runs on. */
+/** `--media`: base64 media in outputs become files under <out>/media/ (`files`), or stay inline (`off`). */
+export type MediaMode = 'files' | 'off';
+
 export interface SavedTarget {
   baseUrl: string;
   endpoint: string | null;
@@ -30,6 +33,8 @@ export interface SavedRun {
   format: 'jsonl' | 'csv' | null;
   csvCast: boolean;
   limit: number | null;
+  /** Where base64 media in outputs went: `files` (under <out>/media/) or `off` (kept inline); absent before it existed. */
+  media?: MediaMode;
 }
 
 /** The input as last loaded, and the options it was read with: together they say whether a rerun may skip it. */

@@ -3,7 +3,7 @@ import { StateError } from '../core/errors.js';
 
 /** Marks a state file as ours, so a foreign SQLite file is refused instead of written into. */
 export const APP_ID = 'runpod-batch';
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,6 +97,23 @@ CREATE TABLE submits (
 const V3_RUNS = `ALTER TABLE runs ADD COLUMN outcome TEXT;`;
 const V3_JOBS = `ALTER TABLE jobs ADD COLUMN worker_id TEXT;`;
 
+/**
+ * V4: the index of media files (output/media.ts). One row per file under `<out>/media/` that a committed output
+ * refers to, written in the same transaction as that output; a file in the folder that is not here is an orphan (a
+ * run killed between writing a file and committing its row) and the next run removes it.
+ */
+const V4 = `
+CREATE TABLE media (
+  path    TEXT PRIMARY KEY,
+  row_key TEXT NOT NULL,
+  job_id  TEXT NOT NULL,
+  bytes   INTEGER NOT NULL,
+  type    TEXT NOT NULL,
+  sha256  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX media_row ON media (row_key);
+`;
+
 /** Creates or checks the schema (PRAGMA user_version); refuses files that are not ours or from a newer version. */
 export function migrate(db: Database.Database, path: string, readonly = false): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -110,6 +127,7 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
       db.exec(V2);
       db.exec(V3_RUNS);
       db.exec(V3_JOBS);
+      db.exec(V4);
       db.prepare(`INSERT INTO meta (key, value) VALUES ('app', ?)`).run(JSON.stringify(APP_ID));
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -125,12 +143,14 @@ export function migrate(db: Database.Database, path: string, readonly = false): 
     throw new StateError(`${path} was written by a newer runpod-batch (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade`);
   }
   if (version < SCHEMA_VERSION) {
-    // A state of an earlier version can be read as it is (V2 adds the log, V3 a column), and is upgraded when written.
+    // A state of an earlier version can be read as it is (V2 adds the log, V3 columns, V4 the media index), and is
+    // upgraded when written.
     if (readonly) return;
     db.transaction(() => {
       if (version < 2) db.exec(V2);
       if (!hasRunOutcomes(db)) db.exec(V3_RUNS);
       if (!hasJobWorkers(db)) db.exec(V3_JOBS);
+      if (!hasMediaIndex(db)) db.exec(V4);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -144,6 +164,11 @@ export function hasRunOutcomes(db: Database.Database): boolean {
 /** The state's jobs keep their worker id (schema 3 or later). */
 export function hasJobWorkers(db: Database.Database): boolean {
   return (db.pragma('table_info(jobs)') as { name: string }[]).some((c) => c.name === 'worker_id');
+}
+
+/** The state has the index of media files (schema 4 or later). */
+export function hasMediaIndex(db: Database.Database): boolean {
+  return db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'media'`).pluck().get() === 1;
 }
 
 /** The state has the job-id log (schema 2 or later). */

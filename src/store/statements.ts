@@ -45,14 +45,29 @@ export interface Statements {
   lastRunRow: Stmt;
   billed: Stmt;
   wall: Stmt;
+  /** The media index (schema 4); null in an older state opened read-only. */
+  insertMedia: Stmt | null;
+  forgetRowMedia: Stmt | null;
+  hasMedia: Stmt | null;
+  mediaOfRow: Stmt | null;
+  mediaTotals: Stmt | null;
 }
 
 /**
  * Every statement of the store, prepared once when the state is opened. The SQL of a batch lives here and in
  * schema.ts, nowhere else.
  */
-export function prepareStatements(db: Database.Database, logged: boolean, outcomes: boolean, workers: boolean): Statements {
+export function prepareStatements(db: Database.Database, logged: boolean, outcomes: boolean, workers: boolean, media: boolean): Statements {
   return {
+    insertMedia: media
+      ? db.prepare(
+          `INSERT OR REPLACE INTO media (path, row_key, job_id, bytes, type, sha256) VALUES (@path, @key, @jobId, @bytes, @type, @sha256)`,
+        )
+      : null,
+    forgetRowMedia: media ? db.prepare(`DELETE FROM media WHERE row_key = ?`) : null,
+    hasMedia: media ? db.prepare(`SELECT 1 FROM media WHERE path = ?`).pluck() : null,
+    mediaOfRow: media ? db.prepare(`SELECT path, bytes, type, sha256 FROM media WHERE row_key = ? ORDER BY path`) : null,
+    mediaTotals: media ? db.prepare(`SELECT count(*) AS files, COALESCE(SUM(bytes), 0) AS bytes FROM media`) : null,
     // The job-id log (schema 2): absent from an older state opened read-only.
     logSubmit: logged
       ? db.prepare(

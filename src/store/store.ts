@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { billedSeconds } from '../core/billing.js';
 import { StateError } from '../core/errors.js';
 import type {
+  MediaFile,
   OpCounters,
   RequeueDetail,
   RequeueReason,
@@ -18,7 +19,7 @@ import type {
 } from '../core/records.js';
 import { storedRows, summaryRowsOf } from './decoders.js';
 import type { BatchMeta, MetaKey } from './meta.js';
-import { hasJobWorkers, hasRunOutcomes, hasSubmitLog, migrate } from './schema.js';
+import { hasJobWorkers, hasMediaIndex, hasRunOutcomes, hasSubmitLog, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { SubmitLog } from './submit-log.js';
 
@@ -57,7 +58,7 @@ export class Store {
     this.db = db;
     this.logged = hasSubmitLog(db);
     db.function('billed_seconds', { deterministic: true }, (ms) => (typeof ms === 'number' ? billedSeconds(ms) : 0));
-    this.st = prepareStatements(db, this.logged, hasRunOutcomes(db), hasJobWorkers(db));
+    this.st = prepareStatements(db, this.logged, hasRunOutcomes(db), hasJobWorkers(db), hasMediaIndex(db));
     this.log = new SubmitLog(db, this.st);
   }
 
@@ -128,6 +129,8 @@ export class Store {
       return 'same';
     }
     this.st.resetRow.run(params);
+    // Its output is gone, so are its media files (from the index now; from the folder at the next sweep).
+    this.st.forgetRowMedia?.run(row.key);
     return 'changed';
   }
 
@@ -278,6 +281,23 @@ export class Store {
       out[r.op] = { requests: r.requests, rateLimited: r.rateLimited, retries: r.retries, errors: r.errors };
     }
     return out;
+  }
+
+  // --- The media index (schema 4): the files under <out>/media/ that committed outputs refer to.
+
+  /** Whether a committed output refers to this file (`media/<name>`). */
+  hasMedia(path: string): boolean {
+    return this.st.hasMedia !== null && this.st.hasMedia.get(path) === 1;
+  }
+
+  /** The media files of a row's output. */
+  mediaOf(key: string): MediaFile[] {
+    return (this.st.mediaOfRow?.all(key) ?? []) as MediaFile[];
+  }
+
+  /** How many media files the batch has, and their bytes. */
+  mediaTotals(): { files: number; bytes: number } {
+    return (this.st.mediaTotals?.get() as { files: number; bytes: number } | undefined) ?? { files: 0, bytes: 0 };
   }
 
   // --- Runs and their progress samples.

@@ -43,8 +43,14 @@ export class SubmitLog {
           st.insertJob.run(op.submit);
           last = op.n;
         } else {
-          st.terminalRow.run(op.terminal);
-          st.terminalJob.run(op.terminal);
+          const t = op.terminal;
+          // The row's media index follows its output: the files of an earlier attempt are forgotten (and so
+          // removed by the next sweep), this attempt's are indexed — in the transaction that commits the output.
+          if (st.terminalRow.run(t).changes > 0 && st.forgetRowMedia && st.insertMedia) {
+            st.forgetRowMedia.run(t.key);
+            for (const m of t.media ?? []) st.insertMedia.run({ ...m, key: t.key, jobId: t.jobId });
+          }
+          st.terminalJob.run(t);
         }
       }
       if (last > 0) st.unlog?.run(last);

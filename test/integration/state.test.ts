@@ -161,6 +161,7 @@ describe('the job-id log', () => {
     expect((await runBatch(o)).exitCode).toBe(0);
     withStateDb(o.out!, (db) => {
       db.exec('DROP TABLE submits');
+      db.exec('DROP TABLE media');
       db.exec('ALTER TABLE runs DROP COLUMN outcome');
       db.exec('ALTER TABLE jobs DROP COLUMN worker_id');
       db.pragma('user_version = 1');
@@ -172,7 +173,7 @@ describe('the job-id log', () => {
     withStateDb(
       o.out!,
       (db) => {
-        expect(db.pragma('user_version', { simple: true })).toBe(3);
+        expect(db.pragma('user_version', { simple: true })).toBe(4);
         expect(db.prepare('SELECT count(*) FROM submits').pluck().get()).toBe(0);
       },
       true,
@@ -183,6 +184,7 @@ describe('the job-id log', () => {
     const o = setup(6);
     expect((await runBatch(o)).exitCode).toBe(0);
     withStateDb(o.out!, (db) => {
+      db.exec('DROP TABLE media');
       db.exec('ALTER TABLE runs DROP COLUMN outcome');
       db.exec('ALTER TABLE jobs DROP COLUMN worker_id');
       db.exec('UPDATE runs SET exit_code = 130');
@@ -200,6 +202,26 @@ describe('the job-id log', () => {
     // The emulator gives workerIds: jobs of the upgraded state keep them (those of before stay null).
     expect([...rw.jobTimeline()].some((j) => typeof j.workerId === 'string')).toBe(false);
     rw.close();
-    withStateDb(o.out!, (db) => expect(db.pragma('user_version', { simple: true })).toBe(3), true);
+    withStateDb(o.out!, (db) => expect(db.pragma('user_version', { simple: true })).toBe(4), true);
+  });
+
+  it('a state of schema 3 (before the media index): read-only as it is (no media), the next run adds the index', async () => {
+    const o = setup(4);
+    expect((await runBatch(o)).exitCode).toBe(0);
+    withStateDb(o.out!, (db) => db.exec('DROP TABLE media; PRAGMA user_version = 3;'));
+    const ro = Store.open(o.out!, { readonly: true });
+    expect([ro.counts(ro.getMeta('gen')!), ro.mediaTotals(), ro.hasMedia('media/r1.1.png')]).toEqual([
+      { COMPLETED: 4 },
+      { files: 0, bytes: 0 },
+      false,
+    ]);
+    ro.close();
+    expect((await runBatch(o)).exitCode).toBe(0);
+    const after = withStateDb(
+      o.out!,
+      (db) => [db.pragma('user_version', { simple: true }), db.prepare('SELECT count(*) FROM media').pluck().get()],
+      true,
+    );
+    expect(after).toEqual([4, 0]);
   });
 });
