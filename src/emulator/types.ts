@@ -101,6 +101,11 @@ export interface MediaOutputOptions {
   bytes: number;
   /** PNGs per output. @default 1 */
   images?: number;
+  /**
+   * The same base64 texts under `{"text": [...]}` instead of worker-comfyui's items: an output of the same size on
+   * the wire that holds no media (a plain-JSON baseline for benchmarks). @default false
+   */
+  plain?: boolean;
 }
 
 export interface EmulatorStats {
