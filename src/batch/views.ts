@@ -62,7 +62,8 @@ export function regenerate(
   });
   results.commit();
   errors.commit();
-  writeFileAtomic(files.stats, JSON.stringify({ ...stats, priceSource: s.priceSource, endpoint: s.endpointLabel }, null, 2) + '\n');
+  const media = store.mediaTotals();
+  writeFileAtomic(files.stats, JSON.stringify({ ...stats, priceSource: s.priceSource, endpoint: s.endpointLabel, media }, null, 2) + '\n');
 
   const model = buildReportModel({
     title: s.title,

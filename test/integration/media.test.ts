@@ -52,6 +52,7 @@ describe('media to files', () => {
     expect(statSync(join(o.out!, 'results.jsonl')).size).toBeLessThan(10_000);
     const store = Store.open(o.out!, { readonly: true });
     expect(store.mediaTotals()).toEqual({ files: 12, bytes: 12 * BYTES });
+    expect(JSON.parse(readFileSync(join(o.out!, 'stats.json'), 'utf8')).media).toEqual({ files: 12, bytes: 12 * BYTES });
     expect(store.mediaOf('r1').map((m) => m.path)).toEqual(['media/r1.ComfyUI_00001_.png', 'media/r1.ComfyUI_00002_.png']);
     store.close();
     const chunks: string[] = [];
