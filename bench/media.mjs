@@ -57,11 +57,13 @@ async function measure(kind, run) {
     console.error(`media: ${kind}, run ${run + 1}/${args.repeat}, ${args.rows} rows of ${args.bytes} bytes…`);
     const t = await timeNode(join(BENCH_DIR, 'run-client.mjs'), cargs, { maxMs: 25 * 60_000, label: `media ${kind}` });
     if (!t.result) throw new Error(`media ${kind}: no result line (exit ${t.code})`);
+    if (t.code !== 0) console.error(`media ${kind}: exit ${t.code}: ${t.result.message ?? ''} ${JSON.stringify(t.result.rows)}`);
     const d = du(out);
     return {
       kind,
       run,
       exitCode: t.code,
+      message: t.result.message,
       completed: t.result.rows.completed,
       peakRssMb: round(t.maxRssMb, 0),
       peakAtS: t.rss?.peakAtS,
