@@ -80,3 +80,36 @@ describe('media files and kill -9', () => {
     }
   });
 });
+
+describe('the CLI: emulate --image-bytes, run --media', () => {
+  it('an emulator answering comfyui PNGs; run writes them to media/, run --media off keeps them inline', async () => {
+    const emu = startCli(['emulate', '--port', '0', '--image-bytes', '5000', '--images', '2', '--seed', '3']);
+    try {
+      await waitFor(() => /listening on (http:\S+)/.test(emu.stdout()) || emu.exited(), 'the emulator says where it listens');
+      const url = /listening on (http:\S+)/.exec(emu.stdout())![1]!;
+      const input = writeJsonl(dir, 'cli-media.jsonl', 3);
+      const files = join(dir, 'cli-media-files');
+      const a = await runCli(runArgs(input, `${url}/v2`, files, 4), ENV);
+      expect(a.code, a.stderr).toBe(0);
+      const refs = checkMedia(files);
+      for (const row of readResults(files)) {
+        expect(refs.get(String(row.id))!.map((m) => m.$media)).toEqual([
+          `media/${row.id}.ComfyUI_00001_.png`,
+          `media/${row.id}.ComfyUI_00002_.png`,
+        ]);
+        expect(readFileSync(join(files, refs.get(String(row.id))![1]!.$media)).equals(expectedPng(3, 5000, row.input, 1))).toBe(true);
+      }
+      const inline = join(dir, 'cli-media-off');
+      const b = await runCli([...runArgs(input, `${url}/v2`, inline, 4), '--media', 'off'], ENV);
+      expect(b.code, b.stderr).toBe(0);
+      expect(existsSync(join(inline, 'media'))).toBe(false);
+      for (const row of readResults(inline)) {
+        const img = (row.output as { images: { type: string; data: string }[] }).images[1]!;
+        expect(Buffer.from(img.data, 'base64').equals(expectedPng(3, 5000, row.input, 1))).toBe(true);
+      }
+    } finally {
+      emu.child.kill('SIGINT');
+      await emu.done;
+    }
+  });
+});
