@@ -19,6 +19,7 @@ let n = 0;
 
 const SEED = 5;
 const BYTES = 300_000;
+const png = pngOf(2000, 1, 'shapes');
 
 async function setup(rows: number, emu: EmulatorOptions = {}, make?: (i: number) => unknown): Promise<RunBatchOptions> {
   const e = await startEmulator({ workers: 6, executionMs: 5, seed: SEED, media: { bytes: BYTES, images: 2 }, ...emu });
@@ -141,6 +142,72 @@ describe('media to files', () => {
     expect((await runBatch({ ...o, log: (m) => logs.push(m) })).exitCode).toBe(0);
     expect(logs.join('\n')).toMatch(/media: removed 3 files/);
     checkMedia(o.out!);
+  });
+});
+
+describe('media to files: other shapes, end to end', () => {
+  const wav = Buffer.concat([Buffer.from('RIFF\0\0\0\0WAVEfmt ', 'latin1'), Buffer.alloc(3000, 9)]);
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 5)]);
+
+  it('data URIs, *_base64 audio and bare image lists become files; URLs and text stay', async () => {
+    const e = await startEmulator({
+      workers: 2,
+      executionMs: 1,
+      handler: () => ({
+        audio_base64: wav.toString('base64'),
+        preview: `data:image/jpeg;base64,${jpeg.toString('base64')}`,
+        images: [png.toString('base64')],
+        url: 'https://bucket.s3.amazonaws.com/x.png',
+        items: [{ type: 's3_url', data: 'https://bucket.s3.amazonaws.com/y.png' }],
+        caption: 'a cat',
+      }),
+    });
+    const out = join(dir, `out-${++n}`);
+    const input = writeJsonl(dir, `in-${n}.jsonl`, 2);
+    expect((await runBatch({ input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl })).exitCode).toBe(0);
+    checkMedia(out);
+    const row = readResults(out)[0]!;
+    const o = row.output as Record<string, unknown>;
+    expect(o.audio_base64).toMatchObject({ $media: 'media/r1.1.wav', type: 'audio/wav', bytes: wav.length });
+    expect(o.preview).toMatchObject({ $media: 'media/r1.2.jpg', type: 'image/jpeg', bytes: jpeg.length });
+    expect(o.images).toEqual([expect.objectContaining({ $media: 'media/r1.3.png', type: 'image/png' })]);
+    expect([o.url, o.items, o.caption]).toEqual([
+      'https://bucket.s3.amazonaws.com/x.png',
+      [{ type: 's3_url', data: 'https://bucket.s3.amazonaws.com/y.png' }],
+      'a cat',
+    ]);
+    expect(readFileSync(join(out, 'media/r1.1.wav')).equals(wav)).toBe(true);
+    expect(readFileSync(join(out, 'media/r1.2.jpg')).equals(jpeg)).toBe(true);
+  });
+
+  it("a row run again with fewer media items keeps only the new attempt's files", async () => {
+    const e = await startEmulator({
+      workers: 2,
+      executionMs: 1,
+      handler: (input) => ({ images: Array.from({ length: (input as { n: number }).n }, () => png.toString('base64')) }),
+    });
+    const out = join(dir, `out-${++n}`);
+    const name = `in-${n}.jsonl`;
+    const o = {
+      input: writeJsonl(dir, name, 1, () => ({ id: 'r', n: 3 })),
+      out,
+      endpoint: 'test-endpoint',
+      apiKey: 'test-key',
+      baseUrl: e.baseUrl,
+    };
+    expect((await runBatch(o)).exitCode).toBe(0);
+    expect(
+      checkMedia(out)
+        .get('r')!
+        .map((m) => m.$media),
+    ).toEqual(['media/r.1.png', 'media/r.2.png', 'media/r.3.png']);
+    writeJsonl(dir, name, 1, () => ({ id: 'r', n: 1 }));
+    expect((await runBatch(o)).exitCode).toBe(0);
+    expect(
+      checkMedia(out)
+        .get('r')!
+        .map((m) => m.$media),
+    ).toEqual(['media/r.1.png']);
   });
 });
 
