@@ -91,15 +91,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       limit: opts.limit ?? null,
     });
 
-    // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
-    const connections = Math.max(128, Math.min(2 * concurrency + 16, 1024));
+    // Sockets: /run has a Pool of its own; status calls (at most 300 long polls, plus planned short polls) one of
+    // RunPod's 400 concurrent status calls (client.ts). Pools open connections only as calls need them.
     const client = createClient({
       baseUrl,
       endpointId: endpoint,
       apiKey: o.apiKey,
       dispatcher: opts.dispatcher,
       timeoutMs: o.timeoutMs,
-      connections,
     });
     const started = Date.now();
     // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
