@@ -17,6 +17,7 @@ import { ingest, type IngestResult } from './ingest.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
 import { checkSameInput, chooseOutDir } from './out-dir.js';
 import { type BatchProgress, PaceWindow, progressOf } from './progress.js';
+import { noteSizing } from './sizing-record.js';
 import { currentViews, regenerate, type ViewFiles } from './views.js';
 
 export interface BatchResult {
@@ -137,6 +138,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       const elapsed = Date.now() - started;
       return progressOf(startCounts, p, elapsed, billed.seconds, price.perSecond, pace.add(elapsed, p.completed - p.completedResumed));
     };
+    let sizing = store.getMeta('sizing');
     const tick = () => {
       const t = Date.now();
       store.heartbeat(runId, t);
@@ -157,6 +159,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         rateLimited,
         retries: retried,
       });
+      if (p.sizing) {
+        const rec = noteSizing(sizing, runId, { t, ...p.sizing });
+        if (rec) store.setMeta('sizing', (sizing = rec));
+      }
       opts.onProgress?.(progress());
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);

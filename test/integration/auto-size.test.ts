@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BatchProgress, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { batchStatus, type BatchProgress, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
@@ -34,6 +34,14 @@ describe('auto-sizing (the default)', () => {
     };
     expect(stats.requests.health!.requests).toBeGreaterThanOrEqual(1);
     expect(stats.requests.health!.requests).toBeLessThanOrEqual(Math.ceil(stats.wallSeconds / 3) + 2);
+    // status and the report say the target and why, from the state.
+    const st = batchStatus(r.outDir);
+    const last = seen.findLast((p) => p.sizing !== null)!.sizing!;
+    expect(st.sizing).toMatchObject({ target: last.target, reason: last.reason });
+    const md = readFileSync(r.files.reportMd, 'utf8');
+    expect(md).toContain(`**In-flight target** (\`--concurrency auto\`): ${last.target} at `);
+    expect(md).toMatch(/\| growing: \d+ idle workers? \|/);
+    expect(readFileSync(r.files.reportHtml, 'utf8')).toContain('<b>In-flight target</b>');
   });
 
   it('on 3 workers, holds a short queue instead of 100 jobs waiting', async () => {
@@ -75,6 +83,8 @@ describe('auto-sizing (the default)', () => {
     expect(r.exitCode).toBe(0);
     expect(seen.every((p) => p.sizing === null)).toBe(true);
     expect(e.stats.requests.health ?? 0).toBe(0);
+    expect(batchStatus(r.outDir).sizing).toBeNull();
+    expect(readFileSync(r.files.reportMd, 'utf8')).not.toContain('In-flight target');
   });
 });
 
