@@ -161,7 +161,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       });
       if (p.sizing) {
         const rec = noteSizing(sizing, runId, { t, ...p.sizing });
-        if (rec) store.setMeta('sizing', (sizing = rec));
+        if (rec) {
+          sizing = rec;
+          store.setMeta('sizing', rec);
+        }
       }
       opts.onProgress?.(progress());
     };

@@ -16,7 +16,7 @@ export function noteSizing(prev: SizingRecord | undefined, runId: number, now: S
     changes.push({ runId, ...now });
     if (changes.length > SIZING_CHANGES_KEPT) {
       const i = changes.findIndex((c, k) => k > 0 && changes[k - 1]!.runId === c.runId);
-      changes.splice(i < 0 ? 0 : i, 1);
+      changes.splice(Math.max(i, 0), 1);
     }
   }
   return { runId, current: now, changes };
