@@ -61,6 +61,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       given.perSecond === null && saved?.pricePerSecond != null ? { perSecond: saved.pricePerSecond, source: saved.priceSource } : given;
     if (opts.maxCost !== undefined && price.perSecond === null)
       throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
+    if (opts.maxQueue !== undefined && (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0))
+      throw new UsageError(`--max-queue: must be a whole number ≥ 0, got ${opts.maxQueue}`);
     release = acquireLock(outDir);
     // Job ids a killed run logged but had not yet written into their rows.
     store.applyLog();
@@ -110,7 +112,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       { client, store, gen: loaded.gen, signal: opts.signal },
       {
         concurrency,
-        autoSize: auto ? {} : null,
+        autoSize: auto ? (opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}) : null,
         healthEveryMs: opts.healthEveryMs,
         retries,
         retentionMs: opts.retentionMs,

@@ -71,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
               coerce: concurrencyArg,
               describe: `jobs in flight: auto (learned from the endpoint's /health) or a cap [default: auto; ${DEFAULTS.localConcurrency} without --endpoint]`,
             })
+            .option('max-queue', {
+              type: 'number',
+              describe: "auto: most jobs left waiting in the endpoint's queue beyond those running [default: max(10, workers)]",
+            })
             .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'runs again of a FAILED or TIMED_OUT row' })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
@@ -125,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
             out: a.out,
             replaceInput: a['replace-input'],
             concurrency: a.concurrency,
+            maxQueue: a['max-queue'],
             retries: a.retries,
             idField: a['id-field'],
             csvCast: a['csv-cast'],
@@ -221,6 +226,11 @@ export async function main(argv: string[]): Promise<number> {
               type: 'number',
               describe: "autoscale from this many (RunPod's active workers) up to --workers [default: --workers: a fixed pool]",
             })
+            .option('worker-concurrency', {
+              type: 'number',
+              default: 1,
+              describe: 'jobs one worker runs at once (worker-vllm ~30, embedding workers hundreds)',
+            })
             .option('scaler', {
               choices: ['queue-delay', 'request-count'] as const,
               default: 'queue-delay' as const,
@@ -254,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
             dialect: a.dialect,
             workers: a.workers,
             minWorkers: a['min-workers'],
+            workerConcurrency: a['worker-concurrency'],
             scaler: a.scaler,
             scalerValue: a['scaler-value'],
             idleTimeoutMs: a['idle-timeout-ms'],

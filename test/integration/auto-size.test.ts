@@ -57,6 +57,33 @@ describe('auto-sizing (the default)', () => {
     expect(seen.some((p) => p.sizing?.mode === 'holding' || p.sizing?.mode === 'probing')).toBe(true);
   });
 
+  it('fills workers that run 30 jobs each (worker-vllm) though none is ever idle', async () => {
+    const e = await startEmulator({ workers: 3, workerConcurrency: 30, executionMs: 400 });
+    const seen: BatchProgress[] = [];
+    const r = await runBatch(
+      opts(e, writeJsonl(dir, 'vllm.jsonl', 1200), { healthEveryMs: 300, progressIntervalMs: 50, onProgress: (p) => seen.push(p) }),
+    );
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBe(90);
+    expect(seen.some((p) => /^growing: \d+ jobs running on 3 workers, none queued$/.test(p.sizing?.reason ?? ''))).toBe(true);
+  });
+
+  it('maxQueue bounds the jobs left waiting on the endpoint; a bad value is refused before anything runs', async () => {
+    const e = await startEmulator({ workers: 3, executionMs: 40 });
+    const seen: BatchProgress[] = [];
+    const input = writeJsonl(dir, 'maxq.jsonl', 400);
+    const r = await runBatch(opts(e, input, { maxQueue: 2, healthEveryMs: 200, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    expect(r.exitCode).toBe(0);
+    const settled = seen.slice(Math.floor(seen.length * 0.6));
+    expect(settled.length).toBeGreaterThan(10);
+    expect(Math.max(...settled.map((p) => p.inFlight))).toBeLessThanOrEqual(3 + 2);
+    const created = e.stats.jobsCreated;
+    await expect(runBatch(opts(e, input, { maxQueue: -1, out: join(dir, 'maxq-bad') }))).rejects.toThrow(
+      /--max-queue: must be a whole number/,
+    );
+    expect(e.stats.jobsCreated).toBe(created);
+  });
+
   it('a number is a hard cap on the learned target', async () => {
     const e = await startEmulator({ workers: 40, executionMs: 100 });
     const seen: BatchProgress[] = [];
