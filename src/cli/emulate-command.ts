@@ -10,6 +10,8 @@ export interface EmulateCommandOptions {
   workers: number;
   minWorkers?: number;
   workerConcurrency?: number;
+  streamChunks?: number;
+  returnAggregateStream?: boolean;
   scaler: 'queue-delay' | 'request-count';
   scalerValue?: number;
   idleTimeoutMs: number;
@@ -35,6 +37,8 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
     workers: o.workers,
     minWorkers: o.minWorkers,
     workerConcurrency: o.workerConcurrency,
+    streamChunks: o.streamChunks,
+    returnAggregateStream: o.returnAggregateStream,
     scaler: o.scaler,
     scalerValue: o.scalerValue,
     idleTimeoutMs: o.idleTimeoutMs,

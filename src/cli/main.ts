@@ -250,6 +250,16 @@ export async function main(argv: string[]): Promise<number> {
             .option('lost-rate', { type: 'number', default: 0, describe: 'fraction of jobs lost (/status answers 404)' })
             .option('error-rate', { type: 'number', default: 0, describe: 'fraction of answers HTTP 500' })
             .option('run-limit', { type: 'number', describe: '/run requests allowed per 10 s (429 past it, with Retry-After)' })
+            .option('stream-chunks', {
+              type: 'number',
+              default: 0,
+              describe: 'a generator handler: each job yields this many chunks, served by /stream/{id}',
+            })
+            .option('aggregate-stream', {
+              type: 'boolean',
+              default: false,
+              describe: "with --stream-chunks: the job's output is the list of chunks (return_aggregate_stream)",
+            })
             .option('seed', { type: 'number', default: 1 })
             .example([
               ['$0 emulate --port 8000 --workers 8 --exec-ms 200-400', `then: ${EMULATE_HINT}`],
@@ -265,6 +275,8 @@ export async function main(argv: string[]): Promise<number> {
             workers: a.workers,
             minWorkers: a['min-workers'],
             workerConcurrency: a['worker-concurrency'],
+            streamChunks: a['stream-chunks'],
+            returnAggregateStream: a['aggregate-stream'],
             scaler: a.scaler,
             scalerValue: a['scaler-value'],
             idleTimeoutMs: a['idle-timeout-ms'],

@@ -54,6 +54,8 @@ export interface JobState {
   planned?: 'fail' | 'timedOut';
   worker?: Worker;
   streamed?: boolean;
+  /** A generator handler's chunks not yet read through /stream. */
+  chunks?: unknown[];
 }
 
 /** Jobs per status, lost and expired jobs left out (what /health counts). */

@@ -1,7 +1,7 @@
 /** Emulator defaults, filled in one place, and validation that reports every problem at once. */
 import { UsageError } from '../core/errors.js';
 import { RUNPOD } from '../core/wire.js';
-import { echoHandler } from './handler.js';
+import { echoHandler, streamingEchoHandler } from './handler.js';
 import type { EmulatorOptions, FaultOptions } from './types.js';
 
 export type ResolvedOptions = Required<Omit<EmulatorOptions, 'faults'>> & { faults: FaultOptions };
@@ -23,7 +23,9 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     idleTimeoutMs: o.idleTimeoutMs ?? 5000,
     timeScale: o.timeScale ?? 1,
     retentionMs: o.retentionMs ?? RUNPOD.runRetentionMs, // RUNPOD_API.md: /run results stay 30 min
-    handler: o.handler ?? echoHandler,
+    handler: o.handler ?? (o.streamChunks ? streamingEchoHandler(o.streamChunks) : echoHandler),
+    returnAggregateStream: o.returnAggregateStream ?? false,
+    streamChunks: o.streamChunks ?? 0,
     seed: o.seed ?? 1,
     faults: o.faults ?? {},
   };
@@ -38,6 +40,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     problems.push(`minWorkers: must be an integer 0-${r.workers} (workers), got ${r.minWorkers}`);
   if (!Number.isInteger(r.workerConcurrency) || r.workerConcurrency < 1)
     problems.push(`workerConcurrency: must be an integer >= 1, got ${r.workerConcurrency}`);
+  if (!Number.isInteger(r.streamChunks) || r.streamChunks < 0)
+    problems.push(`streamChunks: must be an integer >= 0, got ${r.streamChunks}`);
   if (r.scaler !== 'queue-delay' && r.scaler !== 'request-count')
     problems.push(`scaler: must be 'queue-delay' or 'request-count', got ${String(r.scaler)}`);
   if (!(r.scalerValue > 0)) problems.push(`scalerValue: must be > 0, got ${r.scalerValue}`);

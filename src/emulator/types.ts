@@ -44,6 +44,11 @@ export interface FaultOptions {
   rateLimits?: Partial<Record<RateLimitedOp, RateLimitRule>>;
 }
 
+/**
+ * The worker's handler. An async generator (or any AsyncIterable it returns) is a generator handler, as in
+ * runpod-python: each value it yields is a chunk served by /stream/{id}; the job's own output is then the list of
+ * chunks only with `returnAggregateStream`, and absent otherwise.
+ */
 export type HandlerFn = (input: unknown, ctx: { jobId: string; attempt: number }) => unknown | Promise<unknown>;
 
 export type ExecutionMsOption = number | { min: number; max: number } | ((input: unknown, rng: () => number) => number);
@@ -91,6 +96,13 @@ export interface EmulatorOptions {
   retentionMs?: number;
   /** The handler. Throws → FAILED; returns `{error: "msg"}` → FAILED with "msg". @default echo: `{echo: input}` */
   handler?: HandlerFn;
+  /**
+   * A generator handler's job output is the list of its chunks (runpod-python's `return_aggregate_stream`); without it,
+   * a generator handler's job ends COMPLETED with no output and its data is only on /stream. @default false
+   */
+  returnAggregateStream?: boolean;
+  /** With the default handler: a generator handler yielding this many chunks `{chunk: k, of: n, echo: input}`. @default 0 (a plain handler) */
+  streamChunks?: number;
   /** Seed for the deterministic RNG used by faults and timings. @default 1 */
   seed?: number;
   faults?: FaultOptions;

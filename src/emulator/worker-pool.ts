@@ -215,7 +215,13 @@ export class WorkerPool {
     };
     if (outcome === undefined) {
       const t0 = Date.now();
-      void runHandler(this.opts.handler, job.input, { jobId: job.id, attempt: job.attempt }).then((o) => {
+      const stream = {
+        aggregate: this.opts.returnAggregateStream,
+        onChunk: (c: unknown) => {
+          if (w.token === token) (s.chunks ??= []).push(c);
+        },
+      };
+      void runHandler(this.opts.handler, job.input, { jobId: job.id, attempt: job.attempt }, stream).then((o) => {
         // A handler slower (in real time) than the simulated execution reports its own duration.
         reportedMs = Math.max(reportedMs, (Date.now() - t0) * this.ts);
         outcome = o;
