@@ -218,7 +218,9 @@ export class WorkerPool {
       const stream = {
         aggregate: this.opts.returnAggregateStream,
         onChunk: (c: unknown) => {
-          if (w.token === token) (s.chunks ??= []).push(c);
+          if (w.token !== token) return;
+          s.chunks ??= [];
+          s.chunks.push(c);
         },
       };
       void runHandler(this.opts.handler, job.input, { jobId: job.id, attempt: job.attempt }, stream).then((o) => {
