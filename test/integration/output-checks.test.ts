@@ -80,6 +80,7 @@ describe('outputs checked: a COMPLETED job without its output is not a success',
     }
     expect(readResults(out).every((x) => x.output === undefined)).toBe(true);
     expect(r.next.text).toMatch(/retry/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/8 jobs COMPLETED with an empty output.*--accept-empty-output/);
   });
 
   it('always empty on a larger file: the crash-loop guard stops the run instead of burning it', async () => {

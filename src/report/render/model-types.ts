@@ -150,6 +150,8 @@ export interface ReportModel {
     retries: number;
     requestErrors: number;
     timingsMissing: number;
+    /** Attempts the output checks caught (stats.outputChecks). */
+    outputChecks: { emptyOutput: number; outputError: number };
     /** Epoch ms of the first job submission / last job end or sample; null without any. */
     firstActivity: number | null;
     lastActivity: number | null;
