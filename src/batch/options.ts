@@ -25,6 +25,12 @@ export interface RunBatchOptions {
   concurrency?: number | 'auto';
   /** Learn the in-flight target from /health (under `concurrency` when it is a number). @default true with an endpoint */
   autoSize?: boolean;
+  /**
+   * Most jobs left waiting in the endpoint's queue while auto-sizing (on top of those running): what a kill or a stop
+   * leaves behind to run and bill. @default none but auto-sizing's own hold (max(10, workers); 4 per worker while the
+   * endpoint grows)
+   */
+  maxQueue?: number;
   /** How often /health is read while auto-sizing, ms. @default 3000 */
   healthEveryMs?: number;
   /**

@@ -17,6 +17,7 @@ import { ingest, type IngestResult } from './ingest.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
 import { checkSameInput, chooseOutDir } from './out-dir.js';
 import { type BatchProgress, PaceWindow, progressOf } from './progress.js';
+import { noteSizing } from './sizing-record.js';
 import { currentViews, regenerate, type ViewFiles } from './views.js';
 
 export interface BatchResult {
@@ -60,6 +61,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       given.perSecond === null && saved?.pricePerSecond != null ? { perSecond: saved.pricePerSecond, source: saved.priceSource } : given;
     if (opts.maxCost !== undefined && price.perSecond === null)
       throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
+    if (opts.maxQueue !== undefined && (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0))
+      throw new UsageError(`--max-queue: must be a whole number ≥ 0, got ${opts.maxQueue}`);
     release = acquireLock(outDir);
     // Job ids a killed run logged but had not yet written into their rows.
     store.applyLog();
@@ -92,15 +95,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       limit: opts.limit ?? null,
     });
 
-    // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
-    const connections = Math.max(128, Math.min(2 * concurrency + 16, 1024));
+    // Sockets: /run has a Pool of its own; status calls (at most 300 long polls, plus planned short polls) one of
+    // RunPod's 400 concurrent status calls (client.ts). Pools open connections only as calls need them.
     const client = createClient({
       baseUrl,
       endpointId: endpoint,
       apiKey: o.apiKey,
       dispatcher: opts.dispatcher,
       timeoutMs: o.timeoutMs,
-      connections,
     });
     const started = Date.now();
     // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
@@ -111,7 +113,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       { client, store, gen: loaded.gen, signal: opts.signal },
       {
         concurrency,
-        autoSize: auto ? {} : null,
+        autoSize: auto ? (opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}) : null,
         healthEveryMs: opts.healthEveryMs,
         retries,
         acceptEmptyOutput: opts.acceptEmptyOutput === true,
@@ -140,6 +142,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       const elapsed = Date.now() - started;
       return progressOf(startCounts, p, elapsed, billed.seconds, price.perSecond, pace.add(elapsed, p.completed - p.completedResumed));
     };
+    let sizing = store.getMeta('sizing');
     const tick = () => {
       const t = Date.now();
       store.heartbeat(runId, t);
@@ -160,6 +163,13 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         rateLimited,
         retries: retried,
       });
+      if (p.sizing) {
+        const rec = noteSizing(sizing, runId, { t, ...p.sizing });
+        if (rec) {
+          sizing = rec;
+          store.setMeta('sizing', rec);
+        }
+      }
       opts.onProgress?.(progress());
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);

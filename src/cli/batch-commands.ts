@@ -21,6 +21,9 @@ function statusText(s: BatchStatus): string {
     `  ${s.runs} run(s), ${formatDuration(s.wallSeconds * 1000)} in all; billed ${s.billedSeconds} s` +
       (s.estimatedCostUsd !== null ? ` (~$${s.estimatedCostUsd.toFixed(4)})` : ''),
     s.runningPid !== null ? `  running now (pid ${s.runningPid})` : '  not running',
+    ...(s.sizing
+      ? [`  in-flight target ${s.sizing.target} — ${s.sizing.reason}${s.runningPid !== null ? '' : ' (when the last run stopped)'}`]
+      : []),
     `next: ${s.next.text.replaceAll('`', '')}`,
   ];
   return lines.join('\n') + '\n';

@@ -9,6 +9,7 @@ export interface EmulateCommandOptions {
   dialect: 'cloud' | 'local';
   workers: number;
   minWorkers?: number;
+  workerConcurrency?: number;
   scaler: 'queue-delay' | 'request-count';
   scalerValue?: number;
   idleTimeoutMs: number;
@@ -35,6 +36,7 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
     dialect: o.dialect,
     workers: o.workers,
     minWorkers: o.minWorkers,
+    workerConcurrency: o.workerConcurrency,
     scaler: o.scaler,
     scalerValue: o.scalerValue,
     idleTimeoutMs: o.idleTimeoutMs,

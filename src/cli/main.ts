@@ -71,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
               coerce: concurrencyArg,
               describe: `jobs in flight: auto (learned from the endpoint's /health) or a cap [default: auto; ${DEFAULTS.localConcurrency} without --endpoint]`,
             })
+            .option('max-queue', {
+              type: 'number',
+              describe: "auto: most jobs left waiting in the endpoint's queue beyond those running [default: max(10, workers)]",
+            })
             .option('retries', {
               type: 'number',
               default: DEFAULTS.retries,
@@ -134,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
             out: a.out,
             replaceInput: a['replace-input'],
             concurrency: a.concurrency,
+            maxQueue: a['max-queue'],
             retries: a.retries,
             acceptEmptyOutput: a['accept-empty-output'],
             idField: a['id-field'],
@@ -239,6 +244,11 @@ export async function main(argv: string[]): Promise<number> {
               type: 'number',
               describe: "autoscale from this many (RunPod's active workers) up to --workers [default: --workers: a fixed pool]",
             })
+            .option('worker-concurrency', {
+              type: 'number',
+              default: 1,
+              describe: 'jobs one worker runs at once (worker-vllm ~30, embedding workers hundreds)',
+            })
             .option('scaler', {
               choices: ['queue-delay', 'request-count'] as const,
               default: 'queue-delay' as const,
@@ -282,6 +292,7 @@ export async function main(argv: string[]): Promise<number> {
             dialect: a.dialect,
             workers: a.workers,
             minWorkers: a['min-workers'],
+            workerConcurrency: a['worker-concurrency'],
             scaler: a.scaler,
             scalerValue: a['scaler-value'],
             idleTimeoutMs: a['idle-timeout-ms'],

@@ -145,3 +145,24 @@ export interface RunStop {
   /** The sentence the run stopped with. */
   reason?: string;
 }
+
+/** One in-flight target chosen by auto-sizing, and why ("holding: 60 workers, queue 8"). */
+export interface SizingPoint {
+  /** Epoch ms. */
+  t: number;
+  target: number;
+  /** starting, growing, holding, probing, shrinking — or holding with a fixed size when /health is not served. */
+  mode: string;
+  reason: string;
+}
+
+/**
+ * What auto-sizing did in a batch's runs, kept in the state (meta `sizing`) so `status` and the report can say it:
+ * the latest target and the points where its mode changed (the oldest dropped past a bound).
+ */
+export interface SizingRecord {
+  runId: number;
+  current: SizingPoint;
+  /** Mode changes in time order, at most SIZING_CHANGES_KEPT (the first of each run is kept). */
+  changes: Array<SizingPoint & { runId: number }>;
+}

@@ -17,6 +17,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     minWorkers: o.minWorkers ?? o.workers ?? 4,
     scaler: o.scaler ?? 'queue-delay',
     scalerValue: o.scalerValue ?? ((o.scaler ?? 'queue-delay') === 'queue-delay' ? 4000 : 4),
+    workerConcurrency: o.workerConcurrency ?? 1,
     executionMs: o.executionMs ?? { min: 50, max: 150 },
     coldStartMs: o.coldStartMs ?? 0,
     idleTimeoutMs: o.idleTimeoutMs ?? 5000,
@@ -35,6 +36,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   if (!Number.isInteger(r.workers) || r.workers < 1) problems.push(`workers: must be an integer >= 1, got ${r.workers}`);
   if (!Number.isInteger(r.minWorkers) || r.minWorkers < 0 || r.minWorkers > r.workers)
     problems.push(`minWorkers: must be an integer 0-${r.workers} (workers), got ${r.minWorkers}`);
+  if (!Number.isInteger(r.workerConcurrency) || r.workerConcurrency < 1)
+    problems.push(`workerConcurrency: must be an integer >= 1, got ${r.workerConcurrency}`);
   if (r.scaler !== 'queue-delay' && r.scaler !== 'request-count')
     problems.push(`scaler: must be 'queue-delay' or 'request-count', got ${String(r.scaler)}`);
   if (!(r.scalerValue > 0)) problems.push(`scalerValue: must be > 0, got ${r.scalerValue}`);

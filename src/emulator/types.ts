@@ -84,6 +84,11 @@ export interface EmulatorOptions {
   scaler?: 'queue-delay' | 'request-count';
   /** @default 4000 (ms) for queue-delay, 4 for request-count — RunPod's defaults */
   scalerValue?: number;
+  /**
+   * Jobs one worker runs at once (runpod-python's concurrency_modifier: worker-vllm ~30, embedding workers hundreds,
+   * image workers 1). /health counts a worker running any job as running. @default 1
+   */
+  workerConcurrency?: number;
   /** Execution time per job in (unscaled) ms. @default {min: 50, max: 150} */
   executionMs?: ExecutionMsOption;
   /** Cold start ms added to delayTime the first time a worker starts (and after idling longer than idleTimeoutMs). @default 0 */

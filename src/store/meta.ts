@@ -2,7 +2,7 @@
  * What the state remembers about a batch besides its rows and jobs: one typed entry per key of the `meta` table
  * (JSON values). Every key is listed here, so a reader finds what is kept, and a typo is a compile error.
  */
-import type { Fingerprint } from '../core/records.js';
+import type { Fingerprint, SizingRecord } from '../core/records.js';
 
 /** The endpoint a batch runs on. */
 export interface SavedTarget {
@@ -59,6 +59,8 @@ export interface BatchMeta {
   run: SavedRun;
   /** Id of the run whose end wrote the views now on disk; null: the views must be rewritten. */
   viewsOf: number | null;
+  /** The in-flight target auto-sizing chose last, and its mode changes (batch/sizing-record.ts). */
+  sizing: SizingRecord;
 }
 
 export type MetaKey = keyof BatchMeta;

@@ -75,6 +75,7 @@ describe('commands around a batch', () => {
     const after = await runCli(['status', b.out]);
     expect(after.stdout).toMatch(/30\/30 rows done \(100\.0%\)/);
     expect(after.stdout).toMatch(/not running/);
+    expect(after.stdout).toMatch(/in-flight target \d+ — (starting|growing|holding|probing|shrinking): .+ \(when the last run stopped\)/);
   });
 
   it('report regenerates every view from the state; export writes JSONL and flattened CSV', async () => {

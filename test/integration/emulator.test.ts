@@ -246,6 +246,52 @@ describe('emulator (cloud dialect): workers', () => {
     expect(workerIds).toEqual(new Set(['emu-worker-1', 'emu-worker-2', 'emu-worker-3']));
   });
 
+  it('workerConcurrency: a worker runs that many jobs at once, boots once for all of them, and counts as one', async () => {
+    // Scaled: cold start 200 ms real; each job runs until the test lets it go.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const emu = await emulator({
+      workers: 2,
+      workerConcurrency: 5,
+      executionMs: 0,
+      coldStartMs: 2000,
+      timeScale: 10,
+      handler: async (input) => {
+        await gate;
+        return input;
+      },
+    });
+    const ids = await Promise.all(Array.from({ length: 14 }, (_, i) => run(emu, { i }).then((a) => a.body.id as string)));
+    const booting = await pollUntil(
+      () => call('GET', ep(emu, 'health')),
+      (h) => h.body.workers.initializing > 0 || h.body.jobs.inProgress > 0,
+      'the workers booting',
+    );
+    expect(booting.body.workers).toMatchObject({ initializing: 2, running: 0, idle: 0 });
+    const busy = await pollUntil(
+      () => call('GET', ep(emu, 'health')),
+      (h) => h.body.jobs.inProgress === 10,
+      'ten jobs running on two workers',
+    );
+    expect(busy.body.jobs.inQueue).toBe(4);
+    expect(busy.body.workers).toMatchObject({ idle: 0, running: 2, initializing: 0 });
+    release();
+    for (const id of ids) await untilStatus(emu, id, terminal);
+    expect(emu.stats.maxConcurrentRunning).toBe(10);
+    const jobs = ids.map((id) => emu.jobs.get(id)!);
+    expect(new Set(jobs.map((j) => j.workerId))).toEqual(new Set(['emu-worker-1', 'emu-worker-2']));
+    // Each worker booted once: the five jobs it took while booting all started when the boot ended, and the first of
+    // them waited the whole cold start.
+    for (const w of ['emu-worker-1', 'emu-worker-2']) {
+      const mine = jobs.filter((j) => j.workerId === w).sort((a, b) => a.startedAt! - b.startedAt!);
+      const wave = mine.slice(0, 5);
+      expect(new Set(wave.map((j) => j.startedAt)).size).toBe(1);
+      expect(Math.max(...wave.map((j) => j.delayTime!))).toBeGreaterThanOrEqual(2000);
+    }
+  });
+
   it('health counts jobs by state and workers by activity', async () => {
     const emu = await emulator({
       workers: 1,
