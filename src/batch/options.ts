@@ -33,8 +33,17 @@ export interface RunBatchOptions {
   maxQueue?: number;
   /** How often /health is read while auto-sizing, ms. @default 3000 */
   healthEveryMs?: number;
-  /** Times a FAILED or TIMED_OUT row is run again. @default 2 (DEFAULTS.retries) */
+  /**
+   * Times a row is run again after a failed attempt: FAILED, TIMED_OUT, or COMPLETED with an empty output or an error
+   * inside it (engine/output-check.ts). @default 2 (DEFAULTS.retries)
+   */
   retries?: number;
+  /**
+   * A COMPLETED job with an empty output (none, null, "", [], {}) is a success. Off, it is a failed attempt, retried
+   * within `retries`, and the row ends FAILED with errorCode RPB_EMPTY_OUTPUT: for handlers that legitimately return
+   * nothing. @default false
+   */
+  acceptEmptyOutput?: boolean;
   /** Field holding the row id. @default 'id' (DEFAULTS.idField) */
   idField?: string;
   /** CSV: infer numbers and booleans. @default false */

@@ -22,6 +22,8 @@ export interface EmulateCommandOptions {
   failRate: number;
   lostRate: number;
   errorRate: number;
+  emptyOutputRate?: number;
+  errorOutputRate?: number;
   runLimit?: number;
   seed: number;
 }
@@ -51,6 +53,8 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
       failFirstAttempt: o.failRate,
       lostJobs: o.lostRate,
       http500: o.errorRate,
+      emptyOutput: o.emptyOutputRate,
+      errorOutput: o.errorOutputRate,
       rateLimits: o.runLimit ? { run: { limit: o.runLimit, windowMs: 10_000, retryAfter: true } } : undefined,
     },
   });

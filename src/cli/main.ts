@@ -75,7 +75,16 @@ export async function main(argv: string[]): Promise<number> {
               type: 'number',
               describe: "auto: most jobs left waiting in the endpoint's queue beyond those running [default: max(10, workers)]",
             })
-            .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'runs again of a FAILED or TIMED_OUT row' })
+            .option('retries', {
+              type: 'number',
+              default: DEFAULTS.retries,
+              describe: 'runs again of a row after a failed attempt (FAILED, TIMED_OUT, COMPLETED with an empty output or an error in it)',
+            })
+            .option('accept-empty-output', {
+              type: 'boolean',
+              default: false,
+              describe: 'a COMPLETED job with no output (none, null, "", [], {}) is a success: for handlers that return nothing',
+            })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
             .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
@@ -131,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
             concurrency: a.concurrency,
             maxQueue: a['max-queue'],
             retries: a.retries,
+            acceptEmptyOutput: a['accept-empty-output'],
             idField: a['id-field'],
             csvCast: a['csv-cast'],
             format: a.format,
@@ -188,10 +198,18 @@ export async function main(argv: string[]): Promise<number> {
               describe: 'jobs in flight: auto or a cap [default: as the batch was run]',
             })
             .option('retries', { type: 'number', describe: 'runs again of a row that fails [default: as the batch was run]' })
+            .option('accept-empty-output', {
+              type: 'boolean',
+              describe: 'a COMPLETED job with no output is a success [default: as the batch was run]',
+            })
             .option('progress', { type: 'boolean', default: true })
             .example([['$0 retry prompts.jsonl.runpod', 'after fixing the worker, run the failed rows again']]),
         async (a) => {
-          code = await retryCommand(a.out, reporterOf(a), { concurrency: a.concurrency, retries: a.retries });
+          code = await retryCommand(a.out, reporterOf(a), {
+            concurrency: a.concurrency,
+            retries: a.retries,
+            acceptEmptyOutput: a['accept-empty-output'],
+          });
         },
       )
       .command(
@@ -249,6 +267,16 @@ export async function main(argv: string[]): Promise<number> {
             .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of jobs FAILED on their first attempt' })
             .option('lost-rate', { type: 'number', default: 0, describe: 'fraction of jobs lost (/status answers 404)' })
             .option('error-rate', { type: 'number', default: 0, describe: 'fraction of answers HTTP 500' })
+            .option('empty-output-rate', {
+              type: 'number',
+              default: 0,
+              describe: 'fraction of jobs COMPLETED with no output on their first attempt (a refused result POST)',
+            })
+            .option('error-output-rate', {
+              type: 'number',
+              default: 0,
+              describe: 'fraction of jobs COMPLETED with a worker-vllm error inside the output on their first attempt',
+            })
             .option('run-limit', { type: 'number', describe: '/run requests allowed per 10 s (429 past it, with Retry-After)' })
             .option('stream-chunks', {
               type: 'number',
@@ -287,6 +315,8 @@ export async function main(argv: string[]): Promise<number> {
             failRate: a['fail-rate'],
             lostRate: a['lost-rate'],
             errorRate: a['error-rate'],
+            emptyOutputRate: a['empty-output-rate'],
+            errorOutputRate: a['error-output-rate'],
             runLimit: a['run-limit'],
             seed: a.seed,
           });

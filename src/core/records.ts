@@ -94,6 +94,10 @@ export interface Terminal {
   /** JSON text of the output, when COMPLETED with one. */
   output: string | null;
   error: string | null;
+  /** The row's error code (core/errors.ts RowErrorCode) when the output checks failed the job; null otherwise. */
+  errorCode?: string | null;
+  /** The job's own status when it differs from the row's: EMPTY_OUTPUT, OUTPUT_ERROR (engine/output-check.ts). @default status */
+  jobStatus?: string;
 }
 
 /** Why a row's job will give no result and the row goes back to PENDING; says which counter grows. */

@@ -3,6 +3,7 @@
  * retention: the state behind each public EmulatorJob, a worker slot, and the per-status counts /health reports.
  */
 import type { JobStatus } from '../core/wire.js';
+import type { PlannedFault } from './faults.js';
 import type { Cancel } from './timers.js';
 import type { EmulatorJob } from './types.js';
 
@@ -51,7 +52,7 @@ export interface JobState {
   retentionMs: number;
   /** Unscaled policy.executionTimeout. */
   executionTimeoutMs?: number;
-  planned?: 'fail' | 'timedOut';
+  planned?: PlannedFault;
   worker?: Worker;
   streamed?: boolean;
   /** A generator handler's chunks not yet read through /stream. */

@@ -65,7 +65,17 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
 
 export function faultProblems(f: FaultOptions): string[] {
   const problems: string[] = [];
-  for (const k of ['http500', 'http502', 'reset', 'slow', 'lostJobs', 'failFirstAttempt', 'timedOut'] as const) {
+  for (const k of [
+    'http500',
+    'http502',
+    'reset',
+    'slow',
+    'lostJobs',
+    'failFirstAttempt',
+    'timedOut',
+    'emptyOutput',
+    'errorOutput',
+  ] as const) {
     const v = f[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) problems.push(`faults.${k}: must be a fraction 0-1, got ${v}`);
   }

@@ -40,6 +40,16 @@ export interface FaultOptions {
   failFirstAttempt?: number;
   /** Fraction of jobs that end TIMED_OUT (first attempt only, same keying). */
   timedOut?: number;
+  /**
+   * Fraction of jobs that end COMPLETED with no output (first attempt only, same keying): RunPod does this when the
+   * worker's result POST was refused (runpod-python#309, worker-comfyui#167).
+   */
+  emptyOutput?: number;
+  /**
+   * Fraction of jobs that end COMPLETED with worker-vllm's error inside the output (first attempt only, same keying):
+   * `[{"error": {"message": "emulated fault: …", "type": "worker_error"}}]`.
+   */
+  errorOutput?: number;
   /** Rate limits per op, per fixed window; over the limit → 429. */
   rateLimits?: Partial<Record<RateLimitedOp, RateLimitRule>>;
 }

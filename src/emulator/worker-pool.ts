@@ -208,6 +208,10 @@ export class WorkerPool {
       const err = new Error('emulated fault: job failed on its first attempt');
       err.name = 'EmulatedFault';
       outcome = { status: 'FAILED', error: errorPayload(err) };
+    } else if (s.planned === 'emptyOutput') {
+      outcome = { status: 'COMPLETED' }; // a refused result POST: COMPLETED, and no output
+    } else if (s.planned === 'errorOutput') {
+      outcome = { status: 'COMPLETED', output: [{ error: { message: 'emulated fault: error inside the output', type: 'worker_error' } }] };
     }
     let timerDone = false;
     const maybeFinish = () => {

@@ -27,6 +27,8 @@ export interface SavedRun {
   /** As given: a number, or 'auto' (learned from /health). */
   concurrency: number | 'auto';
   retries: number;
+  /** --accept-empty-output (absent in states written before it existed: off). */
+  acceptEmptyOutput?: boolean;
   format: 'jsonl' | 'csv' | null;
   csvCast: boolean;
   limit: number | null;

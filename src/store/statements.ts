@@ -105,11 +105,11 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
     ),
     terminalRow: db.prepare(
       `UPDATE rows SET state = @status, job_status = @status, finished_at = @finishedAt, e2e_ms = @e2eMs,
-         delay_time = @delayTime, execution_time = @executionTime, output = @output, error = @error, error_code = NULL
+         delay_time = @delayTime, execution_time = @executionTime, output = @output, error = @error, error_code = @errorCode
        WHERE key = @key AND job_id = @jobId`,
     ),
     terminalJob: db.prepare(
-      `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime,
+      `UPDATE jobs SET status = @jobStatus, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime,
          error = @error${workers ? ', worker_id = @workerId' : ''} WHERE job_id = @jobId`,
     ),
     requeue: db.prepare(

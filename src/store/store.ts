@@ -177,7 +177,7 @@ export class Store {
    * is already committed.
    */
   markTerminal(t: Terminal): void {
-    this.log.terminal(t.workerId === undefined ? { ...t, workerId: null } : t);
+    this.log.terminal({ ...t, workerId: t.workerId ?? null, errorCode: t.errorCode ?? null, jobStatus: t.jobStatus ?? t.status });
   }
 
   /**

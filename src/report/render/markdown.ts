@@ -225,6 +225,8 @@ function failures(m: ReportModel): string {
   o += `Jobs (every attempt): FAILED ${fmtInt(j.failed)}, TIMED_OUT ${fmtInt(j.timedOut)}, CANCELLED ${fmtInt(j.cancelled)}, `;
   o += `LOST ${fmtInt(j.lost)} (no result ever seen), EXPIRED ${fmtInt(j.expired)} (result gone after RunPod's 30-minute retention). `;
   o += 'Lost and expired jobs were run again.\n\n';
+  o += `Caught by the output checks (RunPod said COMPLETED): EMPTY_OUTPUT ${fmtInt(j.emptyOutput)} (no output: a refused result POST, or a generator handler without return_aggregate_stream), `;
+  o += `OUTPUT_ERROR ${fmtInt(j.outputError)} (an error inside the output). Each counts as a failed attempt.\n\n`;
   return o;
 }
 

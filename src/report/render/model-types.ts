@@ -16,7 +16,7 @@ export interface ReportJob {
   /** Epoch ms. */
   submittedAt: number;
   finishedAt: number | null;
-  /** COMPLETED FAILED TIMED_OUT CANCELLED LOST EXPIRED IN_QUEUE IN_PROGRESS */
+  /** COMPLETED FAILED TIMED_OUT CANCELLED LOST EXPIRED EMPTY_OUTPUT OUTPUT_ERROR IN_QUEUE IN_PROGRESS */
   status: string;
   delayTime: number | null;
   executionTime: number | null;
@@ -152,6 +152,8 @@ export interface ReportModel {
     retries: number;
     requestErrors: number;
     timingsMissing: number;
+    /** Attempts the output checks caught (stats.outputChecks). */
+    outputChecks: { emptyOutput: number; outputError: number };
     /** Epoch ms of the first job submission / last job end or sample; null without any. */
     firstActivity: number | null;
     lastActivity: number | null;
@@ -186,7 +188,16 @@ export interface ReportModel {
     distinct: number;
     failedRows: number;
     /** Jobs by how they ended badly: every attempt, retried ones included. */
-    jobs: { failed: number; timedOut: number; cancelled: number; lost: number; expired: number };
+    jobs: {
+      failed: number;
+      timedOut: number;
+      cancelled: number;
+      lost: number;
+      expired: number;
+      /** Attempts the output checks caught: COMPLETED with an empty output, COMPLETED with an error inside it. */
+      emptyOutput: number;
+      outputError: number;
+    };
   };
   coldStarts: {
     /**
