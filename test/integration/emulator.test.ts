@@ -260,7 +260,7 @@ describe('emulator (cloud dialect): workers', () => {
     expect(d1).toBeGreaterThanOrEqual(2000);
     // The warm worker takes the next job at once: no boot, and no cold start in its delayTime.
     const second = await run(emu, { n: 2 });
-    expect((await call('GET', ep(emu, 'health'))).body.workers).toMatchObject({ initializing: 0, running: 1 });
+    expect((await call('GET', ep(emu, 'health'))).body.workers).toMatchObject({ initializing: 0 }); // (it may be done already)
     const warm = (await untilStatus(emu, second.body.id, terminal)).body.delayTime;
     expect(warm).toBeLessThan(2000);
     // Until the worker has been idle longer than idleTimeoutMs (300 ms real): it went cold.
