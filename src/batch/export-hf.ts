@@ -29,7 +29,7 @@ export interface HfExportResult {
   layout: 'parquet' | FolderKind;
   /** Rows in the dataset (for a folder layout: metadata lines, one per media file). */
   rows: number;
-  /** The data files written, relative to `dir`. */
+  /** The data files written, relative to `dir`: the Parquet shards, or the metadata file (beside `rows` media files). */
   files: string[];
   /** What was left out, and why (`not completed`, `without a media file`, `media file missing`, …). */
   skipped: { count: number; why: string }[];
@@ -192,7 +192,8 @@ function writeFolder(
   const builderColumn: [string, string] = [want, `${want} (the file named by file_name)`];
   return {
     rows: seen.size,
-    files: ['train/metadata.jsonl', ...[...seen].map((n) => `train/${n}`)],
+    // The media files are `rows` more, under train/: not listed one by one (a night's batch holds thousands).
+    files: ['train/metadata.jsonl'],
     columns: [builderColumn, ...lines.seen().map((c): [string, string] => [c.name, shapeType(c.shape)])],
   };
 }

@@ -67,7 +67,7 @@ export async function exportCommand(out: string, format: ExportFormat, output: s
     reporter.data(
       'export',
       { format, ...r },
-      `wrote a ${r.layout} dataset of ${r.rows} rows to ${r.dir} (${r.files.length} data files, README.md)` +
+      `wrote a ${r.layout} dataset of ${r.rows} rows to ${r.dir} (${r.layout === 'parquet' ? `${r.files.length} Parquet shards` : `${r.rows} files and metadata.jsonl`}, README.md)` +
         (left ? `; left out: ${left}` : '') +
         '\n',
     );
