@@ -64,6 +64,7 @@ export function exportHf(outDir: string, dir: string | undefined, o: HfExportOpt
       for (const ref of findMedia(rec.output)) kinds[mediaKind(ref)] = (kinds[mediaKind(ref)] ?? 0) + 1;
       learner.learn(rec as unknown as Record<string, unknown>, recordWeight(r));
     }
+    if (learner.rows === 0) throw new UsageError(`no row of ${outDir} has completed: there is nothing to put in a dataset yet`);
     const kind = folderKind(kinds);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
@@ -121,8 +122,6 @@ function writeShards(store: Store, gen: number, learner: SchemaLearner, tmp: str
         shard++;
       }
     }
-    // No rows at all: one empty shard still carries the schema.
-    if (shard === 0 && file === null) file = open();
     file?.commit();
     file = null;
   } finally {

@@ -179,6 +179,9 @@ export class ParquetFile {
   }
 
   commit(): void {
+    // hyparquet-writer writes an empty Thrift list with no element type, which arrow-rs (pyarrow's sibling) refuses:
+    // a file with no row group would be unreadable there. The exports never write one.
+    if (this.rows === 0) throw new Error(`${this.path}: no rows to write (a Parquet file without row groups is refused by readers)`);
     this.flush();
     void this.writer.finish();
     fsyncSync(this.fd);

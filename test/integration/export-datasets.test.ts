@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportHf, exportParquet, runBatch } from '../../src/batch/index.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { MediaFinder, MediaRef } from '../../src/output/media.js';
-import { ParquetFile } from '../../src/output/parquet.js';
+import { ParquetFile, SchemaLearner } from '../../src/output/parquet.js';
 import { readParquetFile, rowGroupSizes } from '../support/parquet-read.js';
 import { readJsonl } from '../support/results.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
@@ -113,6 +113,42 @@ describe('export --format parquet', () => {
   });
 });
 
+describe('awkward values, read back by the independent reader', () => {
+  it('top-level lists of structs, lists of lists, odd key names, unicode, the largest safe integers', () => {
+    const recs = [
+      { o: [{ choices: [{ text: 'héllo ✓ 😀', i: 0 }] }], k: { '': 1, 'a.b': 2, 'with space': 3 }, m: [[1, 2], [3.5]], big: 2 ** 53 - 1 },
+      { o: [{ choices: [] }], k: { '': null }, m: [], big: -(2 ** 53 - 1) },
+      { o: null, k: null, m: null, big: null },
+    ];
+    const learner = new SchemaLearner();
+    for (const r of recs) learner.learn(r);
+    const path = join(dir, 'awkward.parquet');
+    const f = new ParquetFile(path, learner.seen());
+    for (const r of recs) f.add(r);
+    f.commit();
+    const { types, rows } = readParquetFile(path);
+    expect(types).toEqual({
+      o: 'List<Struct<{choices:List<Struct<{text:Utf8, i:Int64}>>}>>',
+      k: 'Struct<{:Int64, a.b:Int64, with space:Int64}>',
+      m: 'List<List<Float64>>',
+      big: 'Int64',
+    });
+    expect(rows.map(numbers)).toEqual([
+      recs[0],
+      { o: [{ choices: [] }], k: { '': null, 'a.b': null, 'with space': null }, m: [], big: -(2 ** 53 - 1) },
+      recs[2],
+    ]);
+    expect(rows[0]!.big).toBe(BigInt(2 ** 53 - 1));
+  });
+
+  it('a file without rows is refused rather than written unreadable', () => {
+    const f = new ParquetFile(join(dir, 'none.parquet'), [{ name: 'n', shape: { kind: 'int' } }]);
+    expect(() => f.commit()).toThrow(/no rows to write/);
+    f.abort();
+    expect(existsSync(join(dir, 'none.parquet'))).toBe(false);
+  });
+});
+
 describe('export --format hf', () => {
   it('a text batch: Parquet shards data/train-0000i-of-0000N.parquet with the completed rows, and a card', async () => {
     const out = await batch(60);
@@ -149,6 +185,12 @@ describe('export --format hf', () => {
     expect(card).toMatch(/\| endpoint \| `test-endpoint` \(http:\/\/127\.0\.0\.1:\d+\/v2\) \|/);
     expect(card).toMatch(/\| settings \| concurrency "auto", retries 0/);
     expect(card).toMatch(/\| `output` \| struct<text: string, score: float64/);
+  });
+
+  it('a batch with no completed row makes no dataset, and says why', async () => {
+    const out = await batch(1, () => ({ id: 'only', prompt: 'p', n: 7 }));
+    expect(() => exportHf(out, join(dir, 'ds-none'))).toThrow(/no row of .* has completed/);
+    expect(existsSync(join(dir, 'ds-none'))).toBe(false);
   });
 
   it('refuses a folder that is not empty, and leaves it alone', async () => {
