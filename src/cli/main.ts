@@ -177,14 +177,22 @@ export async function main(argv: string[]): Promise<number> {
       )
       .command(
         'export <out>',
-        'Write the results in input order as JSONL or CSV (CSV flattens input and output fields into columns)',
+        'Write the results in input order as JSONL, CSV or Parquet, or the completed rows as a Hugging Face dataset folder',
         (y) =>
           outPositional(y)
-            .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
-            .option('output', { alias: 'o', type: 'string', describe: 'file to write [default: stdout]' })
-            .example([['$0 export prompts.jsonl.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs']]),
+            .option('format', { choices: ['jsonl', 'csv', 'parquet', 'hf'] as const, default: 'jsonl' as const })
+            .option('output', {
+              alias: 'o',
+              type: 'string',
+              describe: 'file to write [default: stdout]; required for parquet (a file) and hf (a new folder)',
+            })
+            .example([
+              ['$0 export prompts.jsonl.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs'],
+              ['$0 export prompts.jsonl.runpod --format parquet -o results.parquet', 'typed columns for pandas, DuckDB, Polars'],
+              ['$0 export prompts.jsonl.runpod --format hf -o my-dataset', 'a folder datasets.load_dataset("my-dataset") reads'],
+            ]),
         async (a) => {
-          code = await exportCommand(a.out, a.format, a.output);
+          code = await exportCommand(a.out, a.format, a.output, reporterOf(a));
         },
       )
       .command(

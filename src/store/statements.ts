@@ -45,6 +45,7 @@ export interface Statements {
   lastRunRow: Stmt;
   billed: Stmt;
   wall: Stmt;
+  runSpan: Stmt;
 }
 
 /**
@@ -179,5 +180,6 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
       `SELECT COALESCE(SUM(billed_seconds(execution_time)), 0) AS seconds, COUNT(*) AS jobs FROM jobs WHERE execution_time > 0`,
     ),
     wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
+    runSpan: db.prepare(`SELECT min(started_at) AS first, max(COALESCE(ended_at, started_at)) AS last FROM runs`),
   };
 }

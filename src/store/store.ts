@@ -333,6 +333,11 @@ export class Store {
     return (this.st.wall.get() as number) / 1000;
   }
 
+  /** When the first run started and the last one ended (or was last seen), in ms; nulls before any run. */
+  runSpan(): { first: number | null; last: number | null } {
+    return this.st.runSpan.get() as { first: number | null; last: number | null };
+  }
+
   close(): void {
     try {
       this.flush();
