@@ -26,10 +26,25 @@ export interface RunBatchOptions {
   concurrency?: number | 'auto';
   /** Learn the in-flight target from /health (under `concurrency` when it is a number). @default true with an endpoint */
   autoSize?: boolean;
+  /**
+   * Most jobs left waiting in the endpoint's queue while auto-sizing (on top of those running): what a kill or a stop
+   * leaves behind to run and bill. @default none but auto-sizing's own hold (max(10, workers); 4 per worker while the
+   * endpoint grows)
+   */
+  maxQueue?: number;
   /** How often /health is read while auto-sizing, ms. @default 3000 */
   healthEveryMs?: number;
-  /** Times a FAILED or TIMED_OUT row is run again. @default 2 (DEFAULTS.retries) */
+  /**
+   * Times a row is run again after a failed attempt: FAILED, TIMED_OUT, or COMPLETED with an empty output or an error
+   * inside it (engine/output-check.ts). @default 2 (DEFAULTS.retries)
+   */
   retries?: number;
+  /**
+   * A COMPLETED job with an empty output (none, null, "", [], {}) is a success. Off, it is a failed attempt, retried
+   * within `retries`, and the row ends FAILED with errorCode RPB_EMPTY_OUTPUT: for handlers that legitimately return
+   * nothing. @default false
+   */
+  acceptEmptyOutput?: boolean;
   /** Field holding the row id. @default 'id' (DEFAULTS.idField) */
   idField?: string;
   /** CSV: infer numbers and booleans. @default false */

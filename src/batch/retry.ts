@@ -26,6 +26,7 @@ export async function retryBatch(outDir: string, o: RerunOptions = {}): Promise<
     baseUrl: target.baseUrl,
     concurrency: run.concurrency,
     retries: run.retries,
+    acceptEmptyOutput: run.acceptEmptyOutput === true,
     idField: settings.idField,
     pricePerSecond: settings.pricePerSecond,
     media: run.media ?? 'files',

@@ -19,6 +19,7 @@ import { mediaStore, sweepMedia } from './media.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
 import { checkSameInput, chooseOutDir } from './out-dir.js';
 import { type BatchProgress, PaceWindow, progressOf } from './progress.js';
+import { noteSizing } from './sizing-record.js';
 import { currentViews, regenerate, type ViewFiles } from './views.js';
 
 export interface BatchResult {
@@ -63,6 +64,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       given.perSecond === null && saved?.pricePerSecond != null ? { perSecond: saved.pricePerSecond, source: saved.priceSource } : given;
     if (opts.maxCost !== undefined && price.perSecond === null)
       throw new UsageError('--max-cost: needs a price: pass --gpu or --price-per-second');
+    if (opts.maxQueue !== undefined && (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0))
+      throw new UsageError(`--max-queue: must be a whole number ≥ 0, got ${opts.maxQueue}`);
     release = acquireLock(outDir);
     // Job ids a killed run logged but had not yet written into their rows.
     store.applyLog();
@@ -89,6 +92,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       input: opts.input,
       concurrency: typeof opts.concurrency === 'number' ? opts.concurrency : 'auto',
       retries,
+      acceptEmptyOutput: opts.acceptEmptyOutput === true,
       format: opts.format ?? null,
       csvCast: opts.csvCast === true,
       limit: opts.limit ?? null,
@@ -100,15 +104,14 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       if (swept > 0) log(`media: removed ${swept} files no committed output refers to (left by an interrupted run)`);
     }
 
-    // A long poll per job in flight plus the /run requests: enough sockets that no request queues behind another.
-    const connections = Math.max(128, Math.min(2 * concurrency + 16, 1024));
+    // Sockets: /run has a Pool of its own; status calls (at most 300 long polls, plus planned short polls) one of
+    // RunPod's 400 concurrent status calls (client.ts). Pools open connections only as calls need them.
     const client = createClient({
       baseUrl,
       endpointId: endpoint,
       apiKey: o.apiKey,
       dispatcher: opts.dispatcher,
       timeoutMs: o.timeoutMs,
-      connections,
     });
     const started = Date.now();
     // The views on disk are current only if the run before this one wrote them (a killed run wrote none).
@@ -119,9 +122,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       { client, store: media === 'files' ? mediaStore(store, outDir, log) : store, gen: loaded.gen, signal: opts.signal },
       {
         concurrency,
-        autoSize: auto ? {} : null,
+        autoSize: auto ? (opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}) : null,
         healthEveryMs: opts.healthEveryMs,
         retries,
+        acceptEmptyOutput: opts.acceptEmptyOutput === true,
         retentionMs: opts.retentionMs,
         unreachableMs: opts.unreachableMs,
         admitBelowSeq: opts.admitFirst,
@@ -147,6 +151,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       const elapsed = Date.now() - started;
       return progressOf(startCounts, p, elapsed, billed.seconds, price.perSecond, pace.add(elapsed, p.completed - p.completedResumed));
     };
+    let sizing = store.getMeta('sizing');
     const tick = () => {
       const t = Date.now();
       store.heartbeat(runId, t);
@@ -167,6 +172,13 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
         rateLimited,
         retries: retried,
       });
+      if (p.sizing) {
+        const rec = noteSizing(sizing, runId, { t, ...p.sizing });
+        if (rec) {
+          sizing = rec;
+          store.setMeta('sizing', rec);
+        }
+      }
       opts.onProgress?.(progress());
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);

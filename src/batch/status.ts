@@ -1,5 +1,5 @@
 import { round6 } from '../core/numbers.js';
-import type { Sample } from '../core/records.js';
+import type { Sample, SizingPoint } from '../core/records.js';
 import { type NextStep, nextStep, tallyOf } from '../report/next-step.js';
 import { lockHolder } from '../store/lock.js';
 import { openBatch } from './open.js';
@@ -21,6 +21,11 @@ export interface BatchStatus {
   runningPid: number | null;
   /** The newest progress sample, when a run is going on or was. */
   last: Sample | null;
+  /**
+   * The in-flight target auto-sizing chose last and why (e.g. "holding: 60 workers, queue 8"): the current one while
+   * a run goes on, else where the last auto-sized run left it; null when no run was auto-sized.
+   */
+  sizing: SizingPoint | null;
   /** What to do now, from how the last run stopped (report/next-step.ts). */
   next: NextStep;
 }
@@ -49,6 +54,7 @@ export function batchStatus(outDir: string): BatchStatus {
       wallSeconds: store.wallSeconds(),
       runningPid,
       last,
+      sizing: store.getMeta('sizing')?.current ?? null,
       next: nextStep(runningPid !== null ? { kind: 'running' } : store.lastStop(), tallyOf(byState), outDir),
     };
   } finally {

@@ -1,4 +1,14 @@
-import { batchStatus, cancelBatch, exportBatch, regenerateBatch, retryBatch, type BatchStatus, type ExportFormat } from '../batch/index.js';
+import {
+  batchStatus,
+  cancelBatch,
+  exportBatch,
+  exportHf,
+  exportParquet,
+  regenerateBatch,
+  retryBatch,
+  type BatchStatus,
+  type ExportFormat,
+} from '../batch/index.js';
 import { formatDuration } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { engineHooks, withSignals } from './run-command.js';
@@ -21,6 +31,9 @@ function statusText(s: BatchStatus): string {
     `  ${s.runs} run(s), ${formatDuration(s.wallSeconds * 1000)} in all; billed ${s.billedSeconds} s` +
       (s.estimatedCostUsd !== null ? ` (~$${s.estimatedCostUsd.toFixed(4)})` : ''),
     s.runningPid !== null ? `  running now (pid ${s.runningPid})` : '  not running',
+    ...(s.sizing
+      ? [`  in-flight target ${s.sizing.target} — ${s.sizing.reason}${s.runningPid !== null ? '' : ' (when the last run stopped)'}`]
+      : []),
     `next: ${s.next.text.replaceAll('`', '')}`,
   ];
   return lines.join('\n') + '\n';
@@ -45,7 +58,24 @@ function toStdout(chunk: string): void {
   process.stdout.write(chunk);
 }
 
-export async function exportCommand(out: string, format: ExportFormat, output: string | undefined): Promise<number> {
+export async function exportCommand(out: string, format: ExportFormat, output: string | undefined, reporter: Reporter): Promise<number> {
+  if (format === 'parquet') {
+    const rows = exportParquet(out, output);
+    reporter.data('export', { format, output, rows }, `wrote ${rows} rows to ${output}\n`);
+    return 0;
+  }
+  if (format === 'hf') {
+    const r = exportHf(out, output);
+    const left = r.skipped.map((s) => `${s.count} ${s.why}`).join(', ');
+    reporter.data(
+      'export',
+      { format, ...r },
+      `wrote a ${r.layout} dataset of ${r.rows} rows to ${r.dir} (${r.layout === 'parquet' ? `${r.files.length} Parquet shards` : `${r.rows} files and metadata.jsonl`}, README.md)` +
+        (left ? `; left out: ${left}` : '') +
+        '\n',
+    );
+    return 0;
+  }
   try {
     exportBatch(out, format, output ? { output } : { write: toStdout });
   } catch (err) {
@@ -57,7 +87,7 @@ export async function exportCommand(out: string, format: ExportFormat, output: s
 export async function retryCommand(
   out: string,
   reporter: Reporter,
-  o: { concurrency?: number | 'auto'; retries?: number },
+  o: { concurrency?: number | 'auto'; retries?: number; acceptEmptyOutput?: boolean },
 ): Promise<number> {
   const r = await withSignals(reporter, (signal) => retryBatch(out, { ...o, ...engineHooks(reporter), signal }));
   reporter.log(`${r.requeued} rows that had not completed were queued again`);

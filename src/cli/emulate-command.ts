@@ -9,6 +9,9 @@ export interface EmulateCommandOptions {
   dialect: 'cloud' | 'local';
   workers: number;
   minWorkers?: number;
+  workerConcurrency?: number;
+  streamChunks?: number;
+  returnAggregateStream?: boolean;
   scaler: 'queue-delay' | 'request-count';
   scalerValue?: number;
   idleTimeoutMs: number;
@@ -19,6 +22,8 @@ export interface EmulateCommandOptions {
   failRate: number;
   lostRate: number;
   errorRate: number;
+  emptyOutputRate?: number;
+  errorOutputRate?: number;
   runLimit?: number;
   seed: number;
   /** Answer worker-comfyui-style outputs of base64 PNGs of this many bytes. */
@@ -37,6 +42,9 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
     dialect: o.dialect,
     workers: o.workers,
     minWorkers: o.minWorkers,
+    workerConcurrency: o.workerConcurrency,
+    streamChunks: o.streamChunks,
+    returnAggregateStream: o.returnAggregateStream,
     scaler: o.scaler,
     scalerValue: o.scalerValue,
     idleTimeoutMs: o.idleTimeoutMs,
@@ -50,6 +58,8 @@ export async function emulateCommand(o: EmulateCommandOptions): Promise<number> 
       failFirstAttempt: o.failRate,
       lostJobs: o.lostRate,
       http500: o.errorRate,
+      emptyOutput: o.emptyOutputRate,
+      errorOutput: o.errorOutputRate,
       rateLimits: o.runLimit ? { run: { limit: o.runLimit, windowMs: 10_000, retryAfter: true } } : undefined,
     },
   });

@@ -71,7 +71,20 @@ export async function main(argv: string[]): Promise<number> {
               coerce: concurrencyArg,
               describe: `jobs in flight: auto (learned from the endpoint's /health) or a cap [default: auto; ${DEFAULTS.localConcurrency} without --endpoint]`,
             })
-            .option('retries', { type: 'number', default: DEFAULTS.retries, describe: 'runs again of a FAILED or TIMED_OUT row' })
+            .option('max-queue', {
+              type: 'number',
+              describe: "auto: most jobs left waiting in the endpoint's queue beyond those running [default: max(10, workers)]",
+            })
+            .option('retries', {
+              type: 'number',
+              default: DEFAULTS.retries,
+              describe: 'runs again of a row after a failed attempt (FAILED, TIMED_OUT, COMPLETED with an empty output or an error in it)',
+            })
+            .option('accept-empty-output', {
+              type: 'boolean',
+              default: false,
+              describe: 'a COMPLETED job with no output (none, null, "", [], {}) is a success: for handlers that return nothing',
+            })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
             .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
@@ -131,7 +144,9 @@ export async function main(argv: string[]): Promise<number> {
             out: a.out,
             replaceInput: a['replace-input'],
             concurrency: a.concurrency,
+            maxQueue: a['max-queue'],
             retries: a.retries,
+            acceptEmptyOutput: a['accept-empty-output'],
             idField: a['id-field'],
             csvCast: a['csv-cast'],
             format: a.format,
@@ -169,14 +184,22 @@ export async function main(argv: string[]): Promise<number> {
       )
       .command(
         'export <out>',
-        'Write the results in input order as JSONL or CSV (CSV flattens input and output fields into columns)',
+        'Write the results in input order as JSONL, CSV or Parquet, or the completed rows as a Hugging Face dataset folder',
         (y) =>
           outPositional(y)
-            .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
-            .option('output', { alias: 'o', type: 'string', describe: 'file to write [default: stdout]' })
-            .example([['$0 export prompts.jsonl.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs']]),
+            .option('format', { choices: ['jsonl', 'csv', 'parquet', 'hf'] as const, default: 'jsonl' as const })
+            .option('output', {
+              alias: 'o',
+              type: 'string',
+              describe: 'file to write [default: stdout]; required for parquet (a file) and hf (a new folder)',
+            })
+            .example([
+              ['$0 export prompts.jsonl.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs'],
+              ['$0 export prompts.jsonl.runpod --format parquet -o results.parquet', 'typed columns for pandas, DuckDB, Polars'],
+              ['$0 export prompts.jsonl.runpod --format hf -o my-dataset', 'a folder datasets.load_dataset("my-dataset") reads'],
+            ]),
         async (a) => {
-          code = await exportCommand(a.out, a.format, a.output);
+          code = await exportCommand(a.out, a.format, a.output, reporterOf(a));
         },
       )
       .command(
@@ -190,10 +213,18 @@ export async function main(argv: string[]): Promise<number> {
               describe: 'jobs in flight: auto or a cap [default: as the batch was run]',
             })
             .option('retries', { type: 'number', describe: 'runs again of a row that fails [default: as the batch was run]' })
+            .option('accept-empty-output', {
+              type: 'boolean',
+              describe: 'a COMPLETED job with no output is a success [default: as the batch was run]',
+            })
             .option('progress', { type: 'boolean', default: true })
             .example([['$0 retry prompts.jsonl.runpod', 'after fixing the worker, run the failed rows again']]),
         async (a) => {
-          code = await retryCommand(a.out, reporterOf(a), { concurrency: a.concurrency, retries: a.retries });
+          code = await retryCommand(a.out, reporterOf(a), {
+            concurrency: a.concurrency,
+            retries: a.retries,
+            acceptEmptyOutput: a['accept-empty-output'],
+          });
         },
       )
       .command(
@@ -228,6 +259,11 @@ export async function main(argv: string[]): Promise<number> {
               type: 'number',
               describe: "autoscale from this many (RunPod's active workers) up to --workers [default: --workers: a fixed pool]",
             })
+            .option('worker-concurrency', {
+              type: 'number',
+              default: 1,
+              describe: 'jobs one worker runs at once (worker-vllm ~30, embedding workers hundreds)',
+            })
             .option('scaler', {
               choices: ['queue-delay', 'request-count'] as const,
               default: 'queue-delay' as const,
@@ -246,7 +282,27 @@ export async function main(argv: string[]): Promise<number> {
             .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of jobs FAILED on their first attempt' })
             .option('lost-rate', { type: 'number', default: 0, describe: 'fraction of jobs lost (/status answers 404)' })
             .option('error-rate', { type: 'number', default: 0, describe: 'fraction of answers HTTP 500' })
+            .option('empty-output-rate', {
+              type: 'number',
+              default: 0,
+              describe: 'fraction of jobs COMPLETED with no output on their first attempt (a refused result POST)',
+            })
+            .option('error-output-rate', {
+              type: 'number',
+              default: 0,
+              describe: 'fraction of jobs COMPLETED with a worker-vllm error inside the output on their first attempt',
+            })
             .option('run-limit', { type: 'number', describe: '/run requests allowed per 10 s (429 past it, with Retry-After)' })
+            .option('stream-chunks', {
+              type: 'number',
+              default: 0,
+              describe: 'a generator handler: each job yields this many chunks, served by /stream/{id}',
+            })
+            .option('aggregate-stream', {
+              type: 'boolean',
+              default: false,
+              describe: "with --stream-chunks: the job's output is the list of chunks (return_aggregate_stream)",
+            })
             .option('seed', { type: 'number', default: 1 })
             .option('image-bytes', {
               type: 'number',
@@ -266,6 +322,9 @@ export async function main(argv: string[]): Promise<number> {
             dialect: a.dialect,
             workers: a.workers,
             minWorkers: a['min-workers'],
+            workerConcurrency: a['worker-concurrency'],
+            streamChunks: a['stream-chunks'],
+            returnAggregateStream: a['aggregate-stream'],
             scaler: a.scaler,
             scalerValue: a['scaler-value'],
             idleTimeoutMs: a['idle-timeout-ms'],
@@ -276,6 +335,8 @@ export async function main(argv: string[]): Promise<number> {
             failRate: a['fail-rate'],
             lostRate: a['lost-rate'],
             errorRate: a['error-rate'],
+            emptyOutputRate: a['empty-output-rate'],
+            errorOutputRate: a['error-output-rate'],
             runLimit: a['run-limit'],
             seed: a.seed,
             imageBytes: a['image-bytes'],

@@ -13,6 +13,16 @@ export type ErrorCode =
   | 'RPB_NETWORK' // socket reset, timeout, connection refused
   | 'RPB_ABORTED'; // interrupted by SIGINT/SIGTERM
 
+/**
+ * Why a row ended without a result, stored in the row (errors.jsonl `errorCode`) beside the error text; never thrown.
+ * A row that ended FAILED, TIMED_OUT or CANCELLED with RunPod's own error has none.
+ */
+export type RowErrorCode =
+  | 'RPB_BAD_REQUEST' // /run refused the row's body (400, 413, 422)
+  | 'RPB_LOST' // the row's job was lost or expired (404 on /status) more than 5 times (maxReruns)
+  | 'RPB_EMPTY_OUTPUT' // every attempt COMPLETED with an empty output (engine/output-check.ts)
+  | 'RPB_OUTPUT_ERROR'; // the job COMPLETED with an error inside its output (engine/output-check.ts)
+
 export class RunpodBatchError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {

@@ -94,6 +94,10 @@ export interface Terminal {
   /** JSON text of the output, when COMPLETED with one. */
   output: string | null;
   error: string | null;
+  /** The row's error code (core/errors.ts RowErrorCode) when the output checks failed the job; null otherwise. */
+  errorCode?: string | null;
+  /** The job's own status when it differs from the row's: EMPTY_OUTPUT, OUTPUT_ERROR (engine/output-check.ts). @default status */
+  jobStatus?: string;
   /** The media files the output refers to (written before this is recorded); the row's earlier ones are forgotten. */
   media?: MediaFile[];
 }
@@ -153,4 +157,25 @@ export interface RunStop {
   cause?: 'worker' | 'transient';
   /** The sentence the run stopped with. */
   reason?: string;
+}
+
+/** One in-flight target chosen by auto-sizing, and why ("holding: 60 workers, queue 8"). */
+export interface SizingPoint {
+  /** Epoch ms. */
+  t: number;
+  target: number;
+  /** starting, growing, holding, probing, shrinking — or holding with a fixed size when /health is not served. */
+  mode: string;
+  reason: string;
+}
+
+/**
+ * What auto-sizing did in a batch's runs, kept in the state (meta `sizing`) so `status` and the report can say it:
+ * the latest target and the points where its mode changed (the oldest dropped past a bound).
+ */
+export interface SizingRecord {
+  runId: number;
+  current: SizingPoint;
+  /** Mode changes in time order, at most SIZING_CHANGES_KEPT (the first of each run is kept). */
+  changes: Array<SizingPoint & { runId: number }>;
 }

@@ -44,6 +44,8 @@ export interface HealthResponse {
 export const RUNPOD = {
   /** Concurrent /run requests RunPod allows per endpoint ("Limits"). */
   maxConcurrentRuns: 200,
+  /** Concurrent /status, /status-sync and /stream requests RunPod allows per endpoint, long polls included. */
+  maxConcurrentStatus: 400,
   /** Where the API lives. */
   baseUrl: 'https://api.runpod.ai/v2',
   /** A /run result stays readable this long after the job ends ("Retention"); then /status answers 404. */

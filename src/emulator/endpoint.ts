@@ -137,6 +137,7 @@ export class EmulatedEndpoint {
     s.queuedAt = now;
     s.expiresAt = undefined;
     s.streamed = false;
+    s.chunks = undefined;
     s.ttlDeadline = now + s.ttlMs / this.ts; // a retry is a new submission: its ttl counts from now
     this.counts.set(s, 'IN_QUEUE');
     this.retried++;

@@ -1,6 +1,6 @@
 /**
  * Fault injection. Request faults are decided per HTTP request, in the order reset, slow, 500, 502,
- * rate limit; job faults (lost, fail-first-attempt, timed-out) are decided once per /run.
+ * rate limit; job faults (lost, fail-first-attempt, timed-out, empty output, error output) are decided once per /run.
  * RUNPOD_API.md: 5xx and dropped connections happen, 429 may come with or without Retry-After,
  * and no idempotency key exists — the engine must survive all of these.
  */
@@ -17,8 +17,11 @@ export interface RequestDecision {
 
 export interface JobFaults {
   lost: boolean;
-  planned?: 'fail' | 'timedOut';
+  planned?: PlannedFault;
 }
+
+/** A job fault decided at /run, for the first attempt of an input. */
+export type PlannedFault = 'fail' | 'timedOut' | 'emptyOutput' | 'errorOutput';
 
 export const DEFAULT_SLOW_MS = 10_000;
 
@@ -109,6 +112,8 @@ export class FaultInjector {
     if (!firstSubmission) return { lost };
     if ((o.failFirstAttempt ?? 0) > 0 && rng() < (o.failFirstAttempt ?? 0)) return { lost, planned: 'fail' };
     if ((o.timedOut ?? 0) > 0 && rng() < (o.timedOut ?? 0)) return { lost, planned: 'timedOut' };
+    if ((o.emptyOutput ?? 0) > 0 && rng() < (o.emptyOutput ?? 0)) return { lost, planned: 'emptyOutput' };
+    if ((o.errorOutput ?? 0) > 0 && rng() < (o.errorOutput ?? 0)) return { lost, planned: 'errorOutput' };
     return { lost };
   }
 }

@@ -15,6 +15,20 @@ export interface Outcome {
 
 export const echoHandler: HandlerFn = (input) => ({ echo: input });
 
+/** The default handler as a generator: n chunks `{chunk: k, of: n, echo: input}`, one per turn of the event loop. */
+export function streamingEchoHandler(n: number): HandlerFn {
+  return async function* (input) {
+    for (let k = 1; k <= n; k++) {
+      await new Promise<void>((r) => setImmediate(r));
+      yield { chunk: k, of: n, echo: input };
+    }
+  };
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
 /** runpod-python's error payload for an exception raised by the handler. */
 export function errorPayload(err: unknown): string {
   const e = err instanceof Error ? err : undefined;
@@ -25,10 +39,30 @@ export function errorPayload(err: unknown): string {
   });
 }
 
-export async function runHandler(handler: HandlerFn, input: unknown, ctx: { jobId: string; attempt: number }): Promise<Outcome> {
+export interface StreamOptions {
+  /** Each chunk a generator handler yields, in order. */
+  onChunk: (output: unknown) => void;
+  /** runpod-python's return_aggregate_stream: the job's output is the list of chunks. */
+  aggregate: boolean;
+}
+
+export async function runHandler(
+  handler: HandlerFn,
+  input: unknown,
+  ctx: { jobId: string; attempt: number },
+  stream?: StreamOptions,
+): Promise<Outcome> {
   let result: unknown;
   try {
     result = await handler(input, ctx);
+    if (isAsyncIterable(result)) {
+      const all: unknown[] = [];
+      for await (const chunk of result) {
+        stream?.onChunk(chunk);
+        if (stream?.aggregate) all.push(chunk);
+      }
+      return stream?.aggregate && all.length > 0 ? { status: 'COMPLETED', output: all } : { status: 'COMPLETED' };
+    }
   } catch (err) {
     return { status: 'FAILED', error: errorPayload(err) };
   }

@@ -19,8 +19,16 @@ export function statusView(job: EmulatorJob): StatusResponse {
   return v;
 }
 
-/** /stream: the output once, as a single chunk, after completion. */
+/**
+ * /stream: the chunks a generator handler yielded since the last call (each read once); for a plain handler, its
+ * output once, as a single chunk, after completion.
+ */
 export function streamView(s: JobState | undefined, job: EmulatorJob): { status: string; stream: unknown[] } {
+  if (s?.chunks && s.chunks.length > 0) {
+    const chunks = s.chunks.splice(0);
+    s.streamed = true;
+    return { status: job.status, stream: chunks.map((output) => ({ output })) };
+  }
   if (s && job.status === 'COMPLETED' && !s.streamed && job.output !== undefined) {
     s.streamed = true;
     return { status: job.status, stream: [{ output: job.output }] };

@@ -3,21 +3,38 @@
  * retention: the state behind each public EmulatorJob, a worker slot, and the per-status counts /health reports.
  */
 import type { JobStatus } from '../core/wire.js';
+import type { PlannedFault } from './faults.js';
 import type { Cancel } from './timers.js';
 import type { EmulatorJob } from './types.js';
 
-export interface Worker {
+/**
+ * One RunPod worker: a machine that boots once (cold start) and runs up to `workerConcurrency` jobs at once, one per
+ * lane (runpod-python's concurrency_modifier: worker-vllm takes ~30, embedding workers hundreds, image workers 1).
+ */
+export interface Machine {
   id: string;
+  lanes: Worker[];
+  /** Lanes running a job (or waiting for the boot to run one). */
+  busy: number;
+  /** A cold start is under way; lanes given a job meanwhile wait for it. */
+  booting: boolean;
+  bootWaiters: Array<() => void>;
+  cancelBoot?: Cancel;
+  /** Real epoch ms its last lane went idle; undefined = never ran (cold). */
+  idleSince?: number;
+  /** Real epoch ms the worker was started (autoscaling: billed from here to its stop). */
+  startedAt: number;
+}
+
+/** One job slot of a worker. */
+export interface Worker {
+  machine: Machine;
   phase: 'idle' | 'cold-start' | 'running';
   job?: JobState;
-  /** Real epoch ms the worker last went idle; undefined = never ran (cold). */
-  idleSince?: number;
-  /** Pending cold-start or execution timer. */
+  /** Pending execution timer. */
   cancelTimer?: Cancel;
   /** Bumped whenever the current run is abandoned (cancel, ttl): late results of the old run are dropped. */
   token: number;
-  /** Real epoch ms the worker was started (autoscaling: billed from here to its stop). */
-  startedAt?: number;
   execStartedAt: number;
 }
 
@@ -35,9 +52,11 @@ export interface JobState {
   retentionMs: number;
   /** Unscaled policy.executionTimeout. */
   executionTimeoutMs?: number;
-  planned?: 'fail' | 'timedOut';
+  planned?: PlannedFault;
   worker?: Worker;
   streamed?: boolean;
+  /** A generator handler's chunks not yet read through /stream. */
+  chunks?: unknown[];
 }
 
 /** Jobs per status, lost and expired jobs left out (what /health counts). */

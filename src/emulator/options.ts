@@ -1,7 +1,7 @@
 /** Emulator defaults, filled in one place, and validation that reports every problem at once. */
 import { UsageError } from '../core/errors.js';
 import { RUNPOD } from '../core/wire.js';
-import { echoHandler } from './handler.js';
+import { echoHandler, streamingEchoHandler } from './handler.js';
 import { comfyImageHandler } from './media-output.js';
 import type { EmulatorOptions, FaultOptions } from './types.js';
 
@@ -18,12 +18,17 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     minWorkers: o.minWorkers ?? o.workers ?? 4,
     scaler: o.scaler ?? 'queue-delay',
     scalerValue: o.scalerValue ?? ((o.scaler ?? 'queue-delay') === 'queue-delay' ? 4000 : 4),
+    workerConcurrency: o.workerConcurrency ?? 1,
     executionMs: o.executionMs ?? { min: 50, max: 150 },
     coldStartMs: o.coldStartMs ?? 0,
     idleTimeoutMs: o.idleTimeoutMs ?? 5000,
     timeScale: o.timeScale ?? 1,
     retentionMs: o.retentionMs ?? RUNPOD.runRetentionMs, // RUNPOD_API.md: /run results stay 30 min
-    handler: o.handler ?? (o.media ? comfyImageHandler(o.seed ?? 1, o.media) : echoHandler),
+    handler:
+      o.handler ??
+      (o.media ? comfyImageHandler(o.seed ?? 1, o.media) : o.streamChunks ? streamingEchoHandler(o.streamChunks) : echoHandler),
+    returnAggregateStream: o.returnAggregateStream ?? false,
+    streamChunks: o.streamChunks ?? 0,
     seed: o.seed ?? 1,
     faults: o.faults ?? {},
   };
@@ -36,6 +41,10 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   if (!Number.isInteger(r.workers) || r.workers < 1) problems.push(`workers: must be an integer >= 1, got ${r.workers}`);
   if (!Number.isInteger(r.minWorkers) || r.minWorkers < 0 || r.minWorkers > r.workers)
     problems.push(`minWorkers: must be an integer 0-${r.workers} (workers), got ${r.minWorkers}`);
+  if (!Number.isInteger(r.workerConcurrency) || r.workerConcurrency < 1)
+    problems.push(`workerConcurrency: must be an integer >= 1, got ${r.workerConcurrency}`);
+  if (!Number.isInteger(r.streamChunks) || r.streamChunks < 0)
+    problems.push(`streamChunks: must be an integer >= 0, got ${r.streamChunks}`);
   if (r.scaler !== 'queue-delay' && r.scaler !== 'request-count')
     problems.push(`scaler: must be 'queue-delay' or 'request-count', got ${String(r.scaler)}`);
   if (!(r.scalerValue > 0)) problems.push(`scalerValue: must be > 0, got ${r.scalerValue}`);
@@ -63,7 +72,17 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
 
 export function faultProblems(f: FaultOptions): string[] {
   const problems: string[] = [];
-  for (const k of ['http500', 'http502', 'reset', 'slow', 'lostJobs', 'failFirstAttempt', 'timedOut'] as const) {
+  for (const k of [
+    'http500',
+    'http502',
+    'reset',
+    'slow',
+    'lostJobs',
+    'failFirstAttempt',
+    'timedOut',
+    'emptyOutput',
+    'errorOutput',
+  ] as const) {
     const v = f[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) problems.push(`faults.${k}: must be a fraction 0-1, got ${v}`);
   }

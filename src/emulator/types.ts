@@ -40,10 +40,25 @@ export interface FaultOptions {
   failFirstAttempt?: number;
   /** Fraction of jobs that end TIMED_OUT (first attempt only, same keying). */
   timedOut?: number;
+  /**
+   * Fraction of jobs that end COMPLETED with no output (first attempt only, same keying): RunPod does this when the
+   * worker's result POST was refused (runpod-python#309, worker-comfyui#167).
+   */
+  emptyOutput?: number;
+  /**
+   * Fraction of jobs that end COMPLETED with worker-vllm's error inside the output (first attempt only, same keying):
+   * `[{"error": {"message": "emulated fault: …", "type": "worker_error"}}]`.
+   */
+  errorOutput?: number;
   /** Rate limits per op, per fixed window; over the limit → 429. */
   rateLimits?: Partial<Record<RateLimitedOp, RateLimitRule>>;
 }
 
+/**
+ * The worker's handler. An async generator (or any AsyncIterable it returns) is a generator handler, as in
+ * runpod-python: each value it yields is a chunk served by /stream/{id}; the job's own output is then the list of
+ * chunks only with `returnAggregateStream`, and absent otherwise.
+ */
 export type HandlerFn = (input: unknown, ctx: { jobId: string; attempt: number }) => unknown | Promise<unknown>;
 
 export type ExecutionMsOption = number | { min: number; max: number } | ((input: unknown, rng: () => number) => number);
@@ -74,6 +89,11 @@ export interface EmulatorOptions {
   scaler?: 'queue-delay' | 'request-count';
   /** @default 4000 (ms) for queue-delay, 4 for request-count — RunPod's defaults */
   scalerValue?: number;
+  /**
+   * Jobs one worker runs at once (runpod-python's concurrency_modifier: worker-vllm ~30, embedding workers hundreds,
+   * image workers 1). /health counts a worker running any job as running. @default 1
+   */
+  workerConcurrency?: number;
   /** Execution time per job in (unscaled) ms. @default {min: 50, max: 150} */
   executionMs?: ExecutionMsOption;
   /** Cold start ms added to delayTime the first time a worker starts (and after idling longer than idleTimeoutMs). @default 0 */
@@ -86,6 +106,13 @@ export interface EmulatorOptions {
   retentionMs?: number;
   /** The handler. Throws → FAILED; returns `{error: "msg"}` → FAILED with "msg". @default echo: `{echo: input}` */
   handler?: HandlerFn;
+  /**
+   * A generator handler's job output is the list of its chunks (runpod-python's `return_aggregate_stream`); without it,
+   * a generator handler's job ends COMPLETED with no output and its data is only on /stream. @default false
+   */
+  returnAggregateStream?: boolean;
+  /** With the default handler: a generator handler yielding this many chunks `{chunk: k, of: n, echo: input}`. @default 0 (a plain handler) */
+  streamChunks?: number;
   /**
    * Answer every job with worker-comfyui's output shape: `images` base64 PNGs of `bytes` bytes each, deterministic by
    * seed and input (media-output.ts). Used when no `handler` is given.

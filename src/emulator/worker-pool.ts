@@ -8,7 +8,7 @@
  * Simulated durations run on timers divided by timeScale.
  */
 import { drawExecutionMs, errorPayload, runHandler, type Outcome } from './handler.js';
-import type { JobState, StatusCounts, Worker } from './job-state.js';
+import type { JobState, Machine, StatusCounts, Worker } from './job-state.js';
 import type { ResolvedOptions } from './options.js';
 import { FifoQueue } from './queue.js';
 import type { ResultRetention } from './retention.js';
@@ -18,7 +18,8 @@ import type { EmulatorStats } from './types.js';
 
 export class WorkerPool {
   private readonly queue = new FifoQueue<JobState>();
-  private readonly workers: Worker[] = [];
+  private readonly machines: Machine[] = [];
+  /** Free lanes, a stack: the most recently used (warm) worker's lanes are picked first and spare ones go cold. */
   private readonly freeWorkers: Worker[] = [];
   private running = 0;
   private dispatchPending = false;
@@ -40,14 +41,18 @@ export class WorkerPool {
     this.timingRng = deriveRng(opts.seed, 'timings');
     this.autoscale = opts.minWorkers < opts.workers;
     const start = this.autoscale ? opts.minWorkers : opts.workers;
-    for (let i = 0; i < start; i++) this.workers.push(this.newWorker(Date.now()));
-    // Stack, so the most recently used (warm) worker is picked first and spare ones can go cold.
-    this.freeWorkers.push(...[...this.workers].reverse());
+    const now = Date.now();
+    for (let i = 0; i < start; i++) this.addMachine(now);
+    this.freeWorkers.reverse();
     if (this.autoscale) this.scheduleScaler();
   }
 
-  private newWorker(now: number): Worker {
-    return { id: `emu-worker-${++this.nextId}`, phase: 'idle', token: 0, execStartedAt: 0, startedAt: now };
+  private addMachine(now: number): Machine {
+    const m: Machine = { id: `emu-worker-${++this.nextId}`, lanes: [], busy: 0, booting: false, bootWaiters: [], startedAt: now };
+    for (let i = 0; i < this.opts.workerConcurrency; i++) m.lanes.push({ machine: m, phase: 'idle', token: 0, execStartedAt: 0 });
+    this.machines.push(m);
+    this.freeWorkers.push(...m.lanes);
+    return m;
   }
 
   /** The autoscaler's tick, once a (simulated) second. */
@@ -61,28 +66,26 @@ export class WorkerPool {
 
   private scale(now: number): void {
     // Idle workers past their idle timeout stop (RunPod bills up to here).
-    for (let i = this.freeWorkers.length - 1; i >= 0 && this.workers.length > this.opts.minWorkers; i--) {
-      const w = this.freeWorkers[i]!;
-      if (now - (w.idleSince ?? w.startedAt ?? now) < this.scaled(this.opts.idleTimeoutMs)) continue;
-      this.freeWorkers.splice(i, 1);
-      this.workers.splice(this.workers.indexOf(w), 1);
-      this.stats.workerMs += (now - (w.startedAt ?? now)) * this.ts;
+    for (let i = this.machines.length - 1; i >= 0 && this.machines.length > this.opts.minWorkers; i--) {
+      const m = this.machines[i]!;
+      if (m.busy > 0 || m.booting || now - (m.idleSince ?? m.startedAt) < this.scaled(this.opts.idleTimeoutMs)) continue;
+      this.machines.splice(i, 1);
+      for (const lane of m.lanes) this.freeWorkers.splice(this.freeWorkers.indexOf(lane), 1);
+      this.stats.workerMs += (now - m.startedAt) * this.ts;
     }
     let add: number;
     if (this.opts.scaler === 'queue-delay') {
       const live = (x: JobState) => x.job.status === 'IN_QUEUE' && !x.job.expired && !x.worker;
       const late = this.queue.countWhile(live, (x) => (now - x.queuedAt) * this.ts > this.opts.scalerValue);
       // Workers starting (booting, or added and not yet given a job) will take the oldest of them.
-      const starting = this.workers.filter((w) => w.phase === 'cold-start' || (w.idleSince === undefined && !w.job)).length;
-      add = late - starting;
+      const starting = this.machines.filter((m) => m.booting || (m.idleSince === undefined && m.busy === 0)).length;
+      add = Math.ceil(late / this.opts.workerConcurrency) - starting;
     } else {
-      add = Math.ceil((this.counts.byStatus.IN_QUEUE + this.counts.byStatus.IN_PROGRESS) / this.opts.scalerValue) - this.workers.length;
+      add = Math.ceil((this.counts.byStatus.IN_QUEUE + this.counts.byStatus.IN_PROGRESS) / this.opts.scalerValue) - this.machines.length;
     }
-    add = Math.min(add, this.opts.workers - this.workers.length);
+    add = Math.min(add, this.opts.workers - this.machines.length);
     for (let k = 0; k < add; k++) {
-      const w = this.newWorker(now);
-      this.workers.push(w);
-      this.freeWorkers.push(w);
+      this.addMachine(now);
       this.stats.workersStarted++;
     }
     if (add > 0) this.scheduleDispatch();
@@ -103,11 +106,15 @@ export class WorkerPool {
     return this.queue.drain((s) => s.job.status === 'IN_QUEUE' && !s.job.expired && !s.worker);
   }
 
-  /** Workers by phase, as /health counts them. */
+  /** Workers by phase, as /health counts them: a worker running any job is running, one booting initializing. */
   workerCounts(): { idle: number; running: number; initializing: number } {
     let initializing = 0;
-    for (const w of this.workers) if (w.phase === 'cold-start') initializing++;
-    return { idle: this.workers.length - this.running - initializing, running: this.running, initializing };
+    let running = 0;
+    for (const m of this.machines) {
+      if (m.booting) initializing++;
+      else if (m.busy > 0) running++;
+    }
+    return { idle: this.machines.length - running - initializing, running, initializing };
   }
 
   /** Stop every worker; late results of their runs are dropped. */
@@ -115,10 +122,13 @@ export class WorkerPool {
     this.closed = true;
     this.cancelScaler?.();
     const now = Date.now();
-    for (const w of this.workers) {
-      if (this.autoscale) this.stats.workerMs += (now - (w.startedAt ?? now)) * this.ts;
-      w.cancelTimer?.();
-      w.token++;
+    for (const m of this.machines) {
+      if (this.autoscale) this.stats.workerMs += (now - m.startedAt) * this.ts;
+      m.cancelBoot?.();
+      for (const w of m.lanes) {
+        w.cancelTimer?.();
+        w.token++;
+      }
     }
   }
 
@@ -151,19 +161,28 @@ export class WorkerPool {
   }
 
   private assign(w: Worker, s: JobState, now: number): void {
+    const m = w.machine;
     w.job = s;
     s.worker = w;
     const token = ++w.token;
-    const warm = w.idleSince !== undefined && now - w.idleSince <= this.scaled(this.opts.idleTimeoutMs);
-    const coldMs = warm ? 0 : this.opts.coldStartMs;
-    const waited = (now - s.queuedAt) * this.ts;
-    if (coldMs > 0) {
-      // The job stays IN_QUEUE while its worker boots: cold start is part of delayTime.
-      w.phase = 'cold-start';
-      w.cancelTimer = this.timers.after(this.scaled(coldMs), () => {
-        if (w.token === token) this.execute(w, s, waited + coldMs);
-      });
-    } else this.execute(w, s, waited);
+    const warm = m.busy > 0 || (m.idleSince !== undefined && now - m.idleSince <= this.scaled(this.opts.idleTimeoutMs));
+    m.busy++;
+    if (!m.booting && (warm || this.opts.coldStartMs === 0)) {
+      this.execute(w, s, (now - s.queuedAt) * this.ts);
+      return;
+    }
+    // The job stays IN_QUEUE while its worker boots: cold start is part of delayTime.
+    w.phase = 'cold-start';
+    m.bootWaiters.push(() => {
+      if (w.token === token) this.execute(w, s, (Date.now() - s.queuedAt) * this.ts);
+    });
+    if (m.booting) return;
+    m.booting = true;
+    m.cancelBoot = this.timers.after(this.scaled(this.opts.coldStartMs), () => {
+      m.booting = false;
+      m.cancelBoot = undefined;
+      for (const run of m.bootWaiters.splice(0)) run();
+    });
   }
 
   private execute(w: Worker, s: JobState, delayMs: number): void {
@@ -176,7 +195,7 @@ export class WorkerPool {
     if (this.running > this.stats.maxConcurrentRunning) this.stats.maxConcurrentRunning = this.running;
     job.startedAt = now;
     job.delayTime = Math.round(delayMs);
-    job.workerId = w.id;
+    job.workerId = w.machine.id;
     this.counts.set(s, 'IN_PROGRESS');
 
     const execMs = drawExecutionMs(this.opts.executionMs, job.input, this.timingRng);
@@ -189,6 +208,10 @@ export class WorkerPool {
       const err = new Error('emulated fault: job failed on its first attempt');
       err.name = 'EmulatedFault';
       outcome = { status: 'FAILED', error: errorPayload(err) };
+    } else if (s.planned === 'emptyOutput') {
+      outcome = { status: 'COMPLETED' }; // a refused result POST: COMPLETED, and no output
+    } else if (s.planned === 'errorOutput') {
+      outcome = { status: 'COMPLETED', output: [{ error: { message: 'emulated fault: error inside the output', type: 'worker_error' } }] };
     }
     let timerDone = false;
     const maybeFinish = () => {
@@ -196,7 +219,15 @@ export class WorkerPool {
     };
     if (outcome === undefined) {
       const t0 = Date.now();
-      void runHandler(this.opts.handler, job.input, { jobId: job.id, attempt: job.attempt }).then((o) => {
+      const stream = {
+        aggregate: this.opts.returnAggregateStream,
+        onChunk: (c: unknown) => {
+          if (w.token !== token) return;
+          s.chunks ??= [];
+          s.chunks.push(c);
+        },
+      };
+      void runHandler(this.opts.handler, job.input, { jobId: job.id, attempt: job.attempt }, stream).then((o) => {
         // A handler slower (in real time) than the simulated execution reports its own duration.
         reportedMs = Math.max(reportedMs, (Date.now() - t0) * this.ts);
         outcome = o;
@@ -229,11 +260,14 @@ export class WorkerPool {
       this.running--;
       this.stats.busyMs += now - w.execStartedAt;
     }
-    if (w.job) w.job.worker = undefined;
+    if (w.job) {
+      w.job.worker = undefined;
+      w.machine.busy--;
+    }
     w.job = undefined;
     w.cancelTimer = undefined;
     w.phase = 'idle';
-    w.idleSince = now;
+    if (w.machine.busy === 0) w.machine.idleSince = now;
     this.freeWorkers.push(w);
     this.scheduleDispatch();
   }

@@ -7,6 +7,7 @@ import { BillMeter } from './budget.js';
 import { verdictOf, type Verdict } from './classify.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { JobFollower, type LiveJob } from './follower.js';
+import { jobFate, type OutputCheckOptions } from './output-check.js';
 import { DEFAULT_HEALTH_POLICY, HealthMonitor } from './health.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import { Requester } from './requester.js';
@@ -40,6 +41,7 @@ export class Scheduler {
   private readonly maxReruns: number;
   private readonly drainMs: number;
   private readonly retentionMs: number;
+  private readonly checks: OutputCheckOptions;
 
   private inflight = 0;
   private pendingRuns = 0;
@@ -69,6 +71,7 @@ export class Scheduler {
     this.maxReruns = o.maxReruns ?? 5;
     this.drainMs = o.drainMs ?? 700;
     this.retentionMs = o.retentionMs ?? RUNPOD.runRetentionMs;
+    this.checks = { acceptEmptyOutput: o.acceptEmptyOutput === true };
     // Every request in flight listens on these two signals.
     setMaxListeners(0, this.pollAbort.signal, this.runAbort.signal);
     this.requester = new Requester(this.clock, random, {
@@ -210,39 +213,52 @@ export class Scheduler {
     this.checkDone();
   }
 
-  /** The job ended: the row ends with its status, or runs again while it has retries left. */
+  /**
+   * The job ended: the row ends with its status, or runs again while it has retries left. A COMPLETED job whose output
+   * is empty or holds an error counts as a failed attempt (output-check.ts).
+   */
   private ended(l: LiveJob, s: StatusResponse): void {
     const at = this.clock.now();
     this.runSlots.ended(at);
     const delayTime = typeof s.delayTime === 'number' ? s.delayTime : null;
     const executionTime = typeof s.executionTime === 'number' ? s.executionTime : null;
     const workerId = typeof s.workerId === 'string' && s.workerId !== '' ? s.workerId : null;
-    const error = s.error === undefined || s.error === null ? null : typeof s.error === 'string' ? s.error : JSON.stringify(s.error);
+    const fate = jobFate(s, this.checks);
+    const { status, error } = fate;
     this.bills.bill(executionTime);
-    const sick = this.health.job(s.status, error);
+    const sick = this.health.job(status, error);
     if (sick) this.stop({ kind: 'gave-up', reason: sick, cause: 'worker' });
-    if ((s.status === 'FAILED' || s.status === 'TIMED_OUT') && l.row.failures < this.retries) {
+    if (fate.retryable && l.row.failures < this.retries) {
       l.row.failures++;
-      this.store.requeue(l.row.key, l.jobId, 'failed', at, { status: s.status, error, delayTime, executionTime, workerId });
+      this.store.requeue(l.row.key, l.jobId, 'failed', at, {
+        status: fate.jobStatus,
+        error,
+        code: fate.code,
+        delayTime,
+        executionTime,
+        workerId,
+      });
       this.requeue(l.row);
     } else {
       this.store.markTerminal({
         key: l.row.key,
         jobId: l.jobId,
-        status: s.status,
+        status,
+        jobStatus: fate.jobStatus,
         finishedAt: at,
         e2eMs: l.resumed ? null : at - l.submittedAt,
         delayTime,
         executionTime,
         workerId,
-        output: s.output === undefined ? null : JSON.stringify(s.output),
-        error: s.status === 'COMPLETED' ? null : (error ?? s.status),
+        output: status !== 'COMPLETED' || s.output === undefined ? null : JSON.stringify(s.output),
+        error: status === 'COMPLETED' ? null : (error ?? status),
+        errorCode: fate.code,
       });
-      if (s.status === 'COMPLETED') {
+      if (status === 'COMPLETED') {
         this.counts.completed++;
         if (l.resumed) this.counts.completedResumed++;
       } else this.counts.failed++;
-      this.rowEnded(s.status === 'COMPLETED');
+      this.rowEnded(status === 'COMPLETED');
     }
     this.jobGone();
   }

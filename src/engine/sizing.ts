@@ -7,8 +7,8 @@ import { DEFAULTS } from '../core/defaults.js';
  * The jobs a client keeps queued are the endpoint's scaling signal (RUNPOD_API.md, "Workers and scaling"): too few and
  * RunPod never adds workers, too many and jobs wait in its queue — billing after a kill, and outliving the 30-minute
  * result retention while the client is away. So:
- * - **growing** while workers sit idle (feed them), or while the endpoint is still adding workers (running +
- *   initializing grew lately): the target grows by half each observation, up to a queue of 4 jobs per worker (deep
+ * - **growing** while workers sit idle (feed them), while workers that run several jobs each take every job given
+ *   (nothing queued), or while the endpoint is still adding workers (running + initializing grew lately): the target grows by half each observation, up to a queue of 4 jobs per worker (deep
  *   enough for an autoscaler to see, and drained in a few job times once it stops);
  * - **holding** once the worker count has not grown for `settleMs`: the jobs the workers run now plus a short queue of
  *   max(minQueue, queuePerWorker × workers) — enough that no worker waits for its next job;
@@ -118,6 +118,11 @@ export class AutoSizer {
     if (h.idle > 0 && h.inQueue === 0) {
       // Workers wait for jobs: feed them (by at least the idle count).
       this.set(Math.max(growth, clamp(inFlight + h.idle, p.min, p.max)), 'growing', `${h.idle} idle worker${h.idle === 1 ? '' : 's'}`);
+    } else if (h.inQueue === 0 && h.inProgress > h.running && inFlight >= this.target && this.target < p.max) {
+      // Workers that run several jobs at once (worker-vllm takes ~30) show no idle worker, yet take every job given:
+      // nothing waits and all we hold runs. Grow by half until a queue forms.
+      const multi = clamp(Math.ceil(this.target * 1.5), p.min, p.max);
+      this.set(Math.max(multi, hold), 'growing', `${h.inProgress} jobs running on ${workers} workers, none queued`);
     } else if (growingNow || h.initializing > 0) {
       // The endpoint is adding workers: keep the queue it reacts to.
       this.set(Math.max(growth, hold), 'growing', `${workers} workers and adding (${h.initializing} starting)`);

@@ -25,8 +25,13 @@ export interface SchedulerOptions {
   healthEveryMs?: number;
   /** /run requests in flight at once: at least `min`, more only as the pace needs (RunSlots). @default {min: 8, max: 200} */
   runSlots?: { min?: number; max?: number };
-  /** Times a FAILED or TIMED_OUT row is run again before it ends with that status. */
+  /**
+   * Times a row is run again after a failed attempt (FAILED, TIMED_OUT, a COMPLETED job with an empty output or a
+   * retryable error inside it: output-check.ts) before it ends FAILED or TIMED_OUT.
+   */
   retries: number;
+  /** A COMPLETED job with an empty output is a success, not a failed attempt (output-check.ts). @default false */
+  acceptEmptyOutput?: boolean;
   /** Times a row whose job was lost or expired (404 on /status) is run again before it fails. @default 5 */
   maxReruns?: number;
   backoff?: BackoffPolicy;

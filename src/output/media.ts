@@ -15,8 +15,8 @@ import type { MediaFile } from '../core/records.js';
 /** The folder under --out that holds the media files. */
 export const MEDIA_DIR = 'media';
 
-/** The reference that stands in an output where base64 media was. */
-export interface MediaRef {
+/** The reference that stands in an output where base64 media was (its JSON shape). */
+export interface MediaReference {
   $media: string;
   type: string;
   bytes: number;
@@ -103,7 +103,7 @@ export interface MediaCandidate {
 /** A media value found in an output, and how to put its reference in its place. */
 export interface MediaSlot extends MediaCandidate {
   /** Puts `ref` where the value was (for an item: the item becomes `ref` plus its other fields). */
-  replace(ref: MediaRef): void;
+  replace(ref: MediaReference): void;
 }
 
 /**
@@ -143,7 +143,7 @@ function walk(parent: Record<string, unknown> | unknown[], key: string | number,
     const type = start >= 0 ? sniffBase64(data, start) : null;
     if (type) {
       const filename = typeof o.filename === 'string' ? o.filename : null;
-      const replace = (ref: MediaRef) => {
+      const replace = (ref: MediaReference) => {
         const item: Record<string, unknown> = { ...ref };
         for (const [k, x] of Object.entries(o)) if (k !== 'type' && k !== 'data' && !(k in item)) item[k] = x;
         set(item);
@@ -225,30 +225,62 @@ export function mediaNames(key: string, items: readonly { filename: string | nul
 
 // --- References.
 
-export function refOf(f: MediaFile): MediaRef {
+export function refOf(f: MediaFile): MediaReference {
   return { $media: f.path, type: f.type, bytes: f.bytes, sha256: f.sha256 };
 }
 
-function isRef(v: unknown): v is MediaRef {
-  const o = v as Record<string, unknown>;
-  return v !== null && typeof v === 'object' && typeof o.$media === 'string' && typeof o.sha256 === 'string';
+/** A media file an output refers to, as the exports list it. */
+export interface MediaRef {
+  /** The file's path relative to the batch's `--out` folder (e.g. `media/r-1.1.png`). */
+  path: string;
+  /** MIME type, when the reference gives one (`image/png`). */
+  type?: string;
+  bytes?: number;
+  sha256?: string;
 }
 
+/** Lists the media references in a row's (parsed) output, in output order. */
+export type MediaFinder = (output: unknown) => MediaRef[];
+
 /**
- * The media references in a stored output (its JSON text, as results.jsonl holds it), in order: what an export lists
- * as a row's files. The text is parsed only when it holds `"$media"`.
+ * The media references in a parsed output, depth-first in output order: every object with a string `$media` (the
+ * reference shape above; `type`, `bytes`, `sha256` listed when present). What the exports lay files out from.
  */
-export function mediaRefsOf(outputJson: string | null): MediaRef[] {
-  if (outputJson === null || !outputJson.includes('"$media"')) return [];
+export const findMediaRefs: MediaFinder = (output) => {
   const out: MediaRef[] = [];
   const visit = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;
-    if (isRef(v)) {
-      out.push(refOf({ path: v.$media, type: v.type, bytes: v.bytes, sha256: v.sha256 }));
+    const o = v as Record<string, unknown>;
+    if (!Array.isArray(v) && typeof o.$media === 'string') {
+      const ref: MediaRef = { path: o.$media };
+      if (typeof o.type === 'string') ref.type = o.type;
+      if (typeof o.bytes === 'number') ref.bytes = o.bytes;
+      if (typeof o.sha256 === 'string') ref.sha256 = o.sha256;
+      out.push(ref);
       return;
     }
-    for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x);
+    for (const x of Array.isArray(v) ? v : Object.values(o)) visit(x);
   };
-  visit(JSON.parse(outputJson));
+  visit(output);
   return out;
+};
+
+/**
+ * The media references in a stored output (its JSON text, as results.jsonl holds it), in order. The text is parsed
+ * only when it holds `"$media"`.
+ */
+export function mediaRefsOf(outputJson: string | null): MediaRef[] {
+  if (outputJson === null || !outputJson.includes('"$media"')) return [];
+  return findMediaRefs(JSON.parse(outputJson));
+}
+
+/** What a media file is, for choosing the folder layout: from its MIME type, else its extension. */
+export function mediaKind(ref: MediaRef): 'image' | 'audio' | 'video' | 'other' {
+  const t = ref.type?.split('/')[0];
+  if (t === 'image' || t === 'audio' || t === 'video') return t;
+  const ext = ref.path.slice(ref.path.lastIndexOf('.') + 1).toLowerCase();
+  if (['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'].includes(ext)) return 'image';
+  if (['wav', 'mp3', 'flac', 'ogg', 'opus', 'm4a'].includes(ext)) return 'audio';
+  if (['mp4', 'webm', 'mov', 'mkv', 'avi'].includes(ext)) return 'video';
+  return 'other';
 }

@@ -78,6 +78,11 @@ export interface Stats {
   /** Σ over ALL jobs with an executionTime of ceil(executionTime / 1000) — failed attempts are billed too. */
   billedSeconds: number;
   billedSecondsNote: string;
+  /**
+   * Attempts the output checks caught (engine/output-check.ts): jobs RunPod reported COMPLETED that counted as failed,
+   * by check. Retried ones are included; their rows may have completed later.
+   */
+  outputChecks: { emptyOutput: number; outputError: number };
   /** billedSeconds × pricePerSecond rounded to 6 decimals; null when the price is unknown. */
   estimatedCostUsd: number | null;
   requests: Record<string, OpCounters> & { total: OpCounters };
@@ -149,8 +154,12 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
   }
 
   let billed = 0;
+  const outputChecks = { emptyOutput: 0, outputError: 0 };
   for (const j of input.jobs) {
     if (isNum(j.executionTime)) billed += billedSecondsOf(j.executionTime);
+    // The job statuses output-check.ts records (the report layer does not import the engine: the names are the data).
+    if (j.status === 'EMPTY_OUTPUT') outputChecks.emptyOutput++;
+    else if (j.status === 'OUTPUT_ERROR') outputChecks.outputError++;
   }
 
   const totalOps = zeroCounters();
@@ -198,6 +207,7 @@ export function computeStatsWithLatencies(input: StatsInput): { stats: Stats; la
     throughputPerMinute: wallSeconds > 0 ? (completed * 60) / wallSeconds : 0,
     billedSeconds: billed,
     billedSecondsNote: BILLED_SECONDS_NOTE,
+    outputChecks,
     estimatedCostUsd: isNum(price) ? round6(billed * price) : null,
     requests,
   };

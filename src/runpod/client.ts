@@ -4,10 +4,11 @@ import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { HttpError, NetworkError, RunpodBatchError } from '../core/errors.js';
-import type { HealthResponse, RunResponse, StatusResponse } from '../core/wire.js';
+import { RUNPOD, type HealthResponse, type RunResponse, type StatusResponse } from '../core/wire.js';
 import { parseRetryAfter } from './retry-after.js';
 import { redact } from '../core/redact.js';
 import { send, type Answer } from './send.js';
+import { AnswerLane, LARGE_ANSWER_CHARS } from './answer-lane.js';
 
 export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'cancel' | 'retry' | 'purge-queue' | 'health';
 
@@ -18,11 +19,15 @@ export interface ClientOptions {
   endpointId?: string | null;
   /** Sent as `Authorization: Bearer <key>`; never logged. */
   apiKey?: string | null;
-  /** undici dispatcher; one keep-alive Pool for the API's origin is made when absent. */
+  /**
+   * undici dispatcher for every call. When absent, two keep-alive Pools for the API's origin are made: one for /run
+   * (and the other short calls), one for /status and its long polls, so a /run never waits for a socket behind
+   * status calls.
+   */
   dispatcher?: Dispatcher;
   /** Time to wait for an answer (headers and body) on short operations. @default 30_000 (DEFAULTS.timeoutMs) */
   timeoutMs?: number;
-  /** Most connections to the API at once. @default 128 */
+  /** Most connections for status calls (long polls hold one each). @default 400 (RunPod's concurrent /status cap) */
   connections?: number;
 }
 
@@ -54,11 +59,21 @@ export function createClient(opts: ClientOptions): RunpodClient {
   const rootUrl = new URL(root);
   const origin = rootUrl.origin;
   const prefix = rootUrl.pathname.replace(/\/+$/, '');
-  // One origin: a Pool of its own (an Agent would only look the Pool up for each request).
-  const ownDispatcher = opts.dispatcher
-    ? undefined
-    : new Pool(origin, { connections: opts.connections ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
-  const dispatcher = opts.dispatcher ?? ownDispatcher!;
+  // One origin: Pools of its own (an Agent would only look the Pool up for each request). /run gets a Pool apart so
+  // that it never queues for a socket behind hundreds of long polls; RunPod allows 200 concurrent /run.
+  const own = opts.dispatcher
+    ? null
+    : {
+        short: new Pool(origin, { connections: RUNPOD.maxConcurrentRuns, keepAliveTimeout: 30_000, pipelining: 1 }),
+        status: new Pool(origin, {
+          connections: opts.connections ?? RUNPOD.maxConcurrentStatus,
+          keepAliveTimeout: 30_000,
+          pipelining: 1,
+        }),
+      };
+  const shortDispatcher: Dispatcher = opts.dispatcher ?? own!.short;
+  const statusDispatcher: Dispatcher = opts.dispatcher ?? own!.status;
+  const lane = new AnswerLane();
 
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
   const secret = opts.apiKey ?? null;
@@ -77,7 +92,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
     const url = root + path;
     let res: Answer;
     try {
-      res = await send(dispatcher, {
+      res = await send(op === 'status' || op === 'status-sync' ? statusDispatcher : shortDispatcher, {
         origin,
         path: prefix + path,
         method,
@@ -90,6 +105,8 @@ export function createClient(opts: ClientOptions): RunpodClient {
       if (co.signal?.aborted) throw abortError(err);
       throw new NetworkError(op, method, url, scrub(err, secret));
     }
+    // A large answer is parsed in its turn, after the /run answers that are ready (answer-lane.ts).
+    if (res.text.length > LARGE_ANSWER_CHARS) await lane.turn();
     let text = res.text;
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new HttpError(op, method, url, res.statusCode, redact(text, secret), parseRetryAfter(res.headers['retry-after'], Date.now()));
@@ -137,7 +154,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
     retry: (jobId, co) => call<RunResponse>('retry', 'POST', `/retry/${encodeURIComponent(jobId)}`, undefined, co),
     health: (co) => call<HealthResponse>('health', 'GET', '/health', undefined, co),
     async close() {
-      if (ownDispatcher) await ownDispatcher.close();
+      if (own) await Promise.all([own.short.close(), own.status.close()]);
     },
   };
 }

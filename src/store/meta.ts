@@ -2,7 +2,7 @@
  * What the state remembers about a batch besides its rows and jobs: one typed entry per key of the `meta` table
  * (JSON values). Every key is listed here, so a reader finds what is kept, and a typo is a compile error.
  */
-import type { Fingerprint } from '../core/records.js';
+import type { Fingerprint, SizingRecord } from '../core/records.js';
 
 /** The endpoint a batch runs on. */
 /** `--media`: base64 media in outputs become files under <out>/media/ (`files`), or stay inline (`off`). */
@@ -30,6 +30,8 @@ export interface SavedRun {
   /** As given: a number, or 'auto' (learned from /health). */
   concurrency: number | 'auto';
   retries: number;
+  /** --accept-empty-output (absent in states written before it existed: off). */
+  acceptEmptyOutput?: boolean;
   format: 'jsonl' | 'csv' | null;
   csvCast: boolean;
   limit: number | null;
@@ -62,6 +64,8 @@ export interface BatchMeta {
   run: SavedRun;
   /** Id of the run whose end wrote the views now on disk; null: the views must be rewritten. */
   viewsOf: number | null;
+  /** The in-flight target auto-sizing chose last, and its mode changes (batch/sizing-record.ts). */
+  sizing: SizingRecord;
 }
 
 export type MetaKey = keyof BatchMeta;

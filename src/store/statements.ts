@@ -45,6 +45,7 @@ export interface Statements {
   lastRunRow: Stmt;
   billed: Stmt;
   wall: Stmt;
+  runSpan: Stmt;
   /** The media index (schema 4); null in an older state opened read-only. */
   insertMedia: Stmt | null;
   forgetRowMedia: Stmt | null;
@@ -120,11 +121,11 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
     ),
     terminalRow: db.prepare(
       `UPDATE rows SET state = @status, job_status = @status, finished_at = @finishedAt, e2e_ms = @e2eMs,
-         delay_time = @delayTime, execution_time = @executionTime, output = @output, error = @error, error_code = NULL
+         delay_time = @delayTime, execution_time = @executionTime, output = @output, error = @error, error_code = @errorCode
        WHERE key = @key AND job_id = @jobId`,
     ),
     terminalJob: db.prepare(
-      `UPDATE jobs SET status = @status, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime,
+      `UPDATE jobs SET status = @jobStatus, finished_at = @finishedAt, delay_time = @delayTime, execution_time = @executionTime,
          error = @error${workers ? ', worker_id = @workerId' : ''} WHERE job_id = @jobId`,
     ),
     requeue: db.prepare(
@@ -194,5 +195,6 @@ export function prepareStatements(db: Database.Database, logged: boolean, outcom
       `SELECT COALESCE(SUM(billed_seconds(execution_time)), 0) AS seconds, COUNT(*) AS jobs FROM jobs WHERE execution_time > 0`,
     ),
     wall: db.prepare(`SELECT COALESCE(SUM(COALESCE(ended_at, started_at) - started_at), 0) FROM runs`).pluck(),
+    runSpan: db.prepare(`SELECT min(started_at) AS first, max(COALESCE(ended_at, started_at)) AS last FROM runs`),
   };
 }

@@ -180,7 +180,7 @@ export class Store {
    * is already committed.
    */
   markTerminal(t: Terminal): void {
-    this.log.terminal(t.workerId === undefined ? { ...t, workerId: null } : t);
+    this.log.terminal({ ...t, workerId: t.workerId ?? null, errorCode: t.errorCode ?? null, jobStatus: t.jobStatus ?? t.status });
   }
 
   /**
@@ -351,6 +351,11 @@ export class Store {
   /** Seconds spent in runs so far (sum over runs). */
   wallSeconds(): number {
     return (this.st.wall.get() as number) / 1000;
+  }
+
+  /** When the first run started and the last one ended (or was last seen), in ms; nulls before any run. */
+  runSpan(): { first: number | null; last: number | null } {
+    return this.st.runSpan.get() as { first: number | null; last: number | null };
   }
 
   close(): void {

@@ -98,6 +98,32 @@ describe('the runpod-batch bin', () => {
     expect(r.stdout).toContain('results.jsonl');
   });
 
+  it('emulate --empty-output-rate 1: run exits 2 with RPB_EMPTY_OUTPUT rows; run --accept-empty-output exits 0', async () => {
+    const emulate = startCli(['emulate', '--port', '0', '--exec-ms', '5', '--empty-output-rate', '1']);
+    try {
+      await waitFor(() => /listening on (http:\S+)/.test(emulate.stdout()) || emulate.exited(), 'the emulator listening');
+      const url = /listening on (http:\S+)/.exec(emulate.stdout())?.[1];
+      expect(url, emulate.stderr()).toBeDefined();
+      // Every first attempt is empty: with --retries 0 every row fails, its error naming the way out.
+      const input = writeJsonl(dir, 'empty.jsonl', 4);
+      const out = join(dir, 'empty');
+      const failed = await runCli([...runArgs(input, `${url}/v2`, out, 4), '--retries', '0'], ENV);
+      expect(failed.code, failed.stderr).toBe(2);
+      const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n');
+      expect(errors).toHaveLength(4);
+      for (const l of errors) expect(JSON.parse(l)).toMatchObject({ status: 'FAILED', errorCode: 'RPB_EMPTY_OUTPUT' });
+      // Other inputs (first attempts again), taken as they come.
+      const input2 = writeJsonl(dir, 'empty-ok.jsonl', 4, (i) => ({ id: `e${i}`, n: 100 + i }));
+      const out2 = join(dir, 'empty-ok');
+      const ok = await runCli([...runArgs(input2, `${url}/v2`, out2, 4), '--retries', '0', '--accept-empty-output'], ENV);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(readResults(out2).map((x) => x.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
+    } finally {
+      emulate.child.kill('SIGINT');
+      await emulate.done;
+    }
+  });
+
   it('SIGKILL mid-run several times, then rerun: every row exactly once; only /run answers lost in a kill ran twice', async () => {
     emu = await startEmulator({ workers: 8, executionMs: { min: 50, max: 150 } });
     const rows = 600;

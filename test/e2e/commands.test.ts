@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
+import { readParquetFile } from '../support/parquet-read.js';
 import { readJsonl, readResults } from '../support/results.js';
 import { cliStatus, runCli, startCli } from '../support/cli.js';
 import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
@@ -75,6 +76,7 @@ describe('commands around a batch', () => {
     const after = await runCli(['status', b.out]);
     expect(after.stdout).toMatch(/30\/30 rows done \(100\.0%\)/);
     expect(after.stdout).toMatch(/not running/);
+    expect(after.stdout).toMatch(/in-flight target \d+ — (starting|growing|holding|probing|shrinking): .+ \(when the last run stopped\)/);
   });
 
   it('report regenerates every view from the state; export writes JSONL and flattened CSV', async () => {
@@ -101,6 +103,36 @@ describe('commands around a batch', () => {
     const cells = first!.split(',');
     expect(cells[cols.indexOf('output.echo.prompt')]).toBe('p1');
     expect(cells[cols.indexOf('status')]).toBe('COMPLETED');
+  });
+
+  it('export writes Parquet that another reader reads back, and a Hugging Face dataset folder', async () => {
+    emu = await startEmulator();
+    const b = batch(7);
+    expect((await runCli(b.run(), ENV)).code).toBe(0);
+    const results = readJsonl(join(b.out, 'results.jsonl'));
+
+    const noFile = await runCli(['export', b.out, '--format', 'parquet']);
+    expect(noFile.code).toBe(1);
+    expect(noFile.stderr).toMatch(/-o <file\.parquet>/);
+
+    const file = join(dir, 'e2e.parquet');
+    const pq = await runCli(['export', b.out, '--format', 'parquet', '-o', file, '--log-format', 'json']);
+    expect(pq.code).toBe(0);
+    expect(JSON.parse(pq.stdout.trim())).toMatchObject({ event: 'export', format: 'parquet', rows: 7 });
+    const { types, rows } = readParquetFile(file);
+    expect(types.input).toBe('Struct<{id:Utf8, prompt:Utf8, n:Int64}>');
+    expect(rows.map((r) => r.id)).toEqual(results.map((r) => r.id));
+    expect(rows.map((r) => (r.output as { echo: { n: bigint } }).echo.n)).toEqual(results.map((_, i) => BigInt(i + 1)));
+
+    const ds = join(dir, 'e2e-dataset');
+    const hf = await runCli(['export', b.out, '--format', 'hf', '-o', ds]);
+    expect(hf.code).toBe(0);
+    expect(hf.stdout).toMatch(/wrote a parquet dataset of 7 rows to .*e2e-dataset/);
+    expect(readParquetFile(join(ds, 'data', 'train-00000-of-00001.parquet')).rows).toHaveLength(7);
+    expect(readFileSync(join(ds, 'README.md'), 'utf8')).toMatch(/^---\npretty_name: "c\d+\.jsonl"\n[\s\S]*\| rows \| 7 \|/);
+    const again = await runCli(['export', b.out, '--format', 'hf', '-o', ds]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/exists and is not empty/);
   });
 
   it('retry runs the rows that failed again', async () => {

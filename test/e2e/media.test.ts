@@ -76,7 +76,7 @@ describe('media files and kill -9', () => {
       const mine = refs.get(String(row.id))!;
       expect(mine).toHaveLength(2);
       for (const [i, m] of mine.entries())
-        expect(readFileSync(join(out, m.$media)).equals(expectedPng(seed, bytes, row.input, i))).toBe(true);
+        expect(readFileSync(join(out, m.path)).equals(expectedPng(seed, bytes, row.input, i))).toBe(true);
     }
   });
 });
@@ -93,11 +93,11 @@ describe('the CLI: emulate --image-bytes, run --media', () => {
       expect(a.code, a.stderr).toBe(0);
       const refs = checkMedia(files);
       for (const row of readResults(files)) {
-        expect(refs.get(String(row.id))!.map((m) => m.$media)).toEqual([
+        expect(refs.get(String(row.id))!.map((m) => m.path)).toEqual([
           `media/${row.id}.ComfyUI_00001_.png`,
           `media/${row.id}.ComfyUI_00002_.png`,
         ]);
-        expect(readFileSync(join(files, refs.get(String(row.id))![1]!.$media)).equals(expectedPng(3, 5000, row.input, 1))).toBe(true);
+        expect(readFileSync(join(files, refs.get(String(row.id))![1]!.path)).equals(expectedPng(3, 5000, row.input, 1))).toBe(true);
       }
       const inline = join(dir, 'cli-media-off');
       const b = await runCli([...runArgs(input, `${url}/v2`, inline, 4), '--media', 'off'], ENV);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BatchProgress, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { batchStatus, type BatchProgress, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
@@ -34,6 +34,14 @@ describe('auto-sizing (the default)', () => {
     };
     expect(stats.requests.health!.requests).toBeGreaterThanOrEqual(1);
     expect(stats.requests.health!.requests).toBeLessThanOrEqual(Math.ceil(stats.wallSeconds / 3) + 2);
+    // status and the report say the target and why, from the state.
+    const st = batchStatus(r.outDir);
+    const last = seen.findLast((p) => p.sizing !== null)!.sizing!;
+    expect(st.sizing).toMatchObject({ target: last.target, reason: last.reason });
+    const md = readFileSync(r.files.reportMd, 'utf8');
+    expect(md).toContain(`**In-flight target** (\`--concurrency auto\`): ${last.target} at `);
+    expect(md).toMatch(/\| growing: \d+ idle workers? \|/);
+    expect(readFileSync(r.files.reportHtml, 'utf8')).toContain('<b>In-flight target</b>');
   });
 
   it('on 3 workers, holds a short queue instead of 100 jobs waiting', async () => {
@@ -47,6 +55,33 @@ describe('auto-sizing (the default)', () => {
     expect(settled.length).toBeGreaterThan(10);
     expect(Math.max(...settled.map((p) => p.inFlight))).toBeLessThanOrEqual(13);
     expect(seen.some((p) => p.sizing?.mode === 'holding' || p.sizing?.mode === 'probing')).toBe(true);
+  });
+
+  it('fills workers that run 30 jobs each (worker-vllm) though none is ever idle', async () => {
+    const e = await startEmulator({ workers: 3, workerConcurrency: 30, executionMs: 400 });
+    const seen: BatchProgress[] = [];
+    const r = await runBatch(
+      opts(e, writeJsonl(dir, 'vllm.jsonl', 1200), { healthEveryMs: 300, progressIntervalMs: 50, onProgress: (p) => seen.push(p) }),
+    );
+    expect(r.exitCode).toBe(0);
+    expect(e.stats.maxConcurrentRunning).toBe(90);
+    expect(seen.some((p) => /^growing: \d+ jobs running on 3 workers, none queued$/.test(p.sizing?.reason ?? ''))).toBe(true);
+  });
+
+  it('maxQueue bounds the jobs left waiting on the endpoint; a bad value is refused before anything runs', async () => {
+    const e = await startEmulator({ workers: 3, executionMs: 40 });
+    const seen: BatchProgress[] = [];
+    const input = writeJsonl(dir, 'maxq.jsonl', 400);
+    const r = await runBatch(opts(e, input, { maxQueue: 2, healthEveryMs: 200, progressIntervalMs: 20, onProgress: (p) => seen.push(p) }));
+    expect(r.exitCode).toBe(0);
+    const settled = seen.slice(Math.floor(seen.length * 0.6));
+    expect(settled.length).toBeGreaterThan(10);
+    expect(Math.max(...settled.map((p) => p.inFlight))).toBeLessThanOrEqual(3 + 2);
+    const created = e.stats.jobsCreated;
+    await expect(runBatch(opts(e, input, { maxQueue: -1, out: join(dir, 'maxq-bad') }))).rejects.toThrow(
+      /--max-queue: must be a whole number/,
+    );
+    expect(e.stats.jobsCreated).toBe(created);
   });
 
   it('a number is a hard cap on the learned target', async () => {
@@ -75,6 +110,8 @@ describe('auto-sizing (the default)', () => {
     expect(r.exitCode).toBe(0);
     expect(seen.every((p) => p.sizing === null)).toBe(true);
     expect(e.stats.requests.health ?? 0).toBe(0);
+    expect(batchStatus(r.outDir).sizing).toBeNull();
+    expect(readFileSync(r.files.reportMd, 'utf8')).not.toContain('In-flight target');
   });
 });
 

@@ -88,6 +88,45 @@ describe('emulator (cloud dialect): run and status', () => {
     expect(s2.body).toEqual({ status: 'COMPLETED', stream: [] });
   });
 
+  it('a generator handler: /stream serves the chunks since the last call, in order; the job ends with no output', async () => {
+    const steps: Array<() => void> = [];
+    const step = () => new Promise<void>((r) => steps.push(r));
+    const emu = await emulator({
+      executionMs: 0,
+      handler: async function* (input) {
+        yield { part: 1, input };
+        await step();
+        yield { part: 2 };
+        yield { part: 3 };
+        await step();
+      },
+    });
+    const r = await run(emu, { n: 1 });
+    const stream = () => call('GET', ep(emu, `stream/${r.body.id}`));
+    await waitFor(() => steps.length === 1, 'the first chunk yielded');
+    expect((await stream()).body).toEqual({ status: 'IN_PROGRESS', stream: [{ output: { part: 1, input: { n: 1 } } }] });
+    expect((await stream()).body).toEqual({ status: 'IN_PROGRESS', stream: [] });
+    steps.shift()!();
+    await waitFor(() => steps.length === 1, 'chunks 2 and 3 yielded');
+    expect((await stream()).body.stream).toEqual([{ output: { part: 2 } }, { output: { part: 3 } }]);
+    steps.shift()!();
+    const end = await untilStatus(emu, r.body.id, terminal);
+    expect(end.body.status).toBe('COMPLETED');
+    expect(end.body).not.toHaveProperty('output');
+    expect((await stream()).body).toEqual({ status: 'COMPLETED', stream: [] });
+  });
+
+  it('streamChunks with returnAggregateStream: the chunks on /stream, and the job output is their list', async () => {
+    const emu = await emulator({ executionMs: 0, streamChunks: 3, returnAggregateStream: true });
+    const end = await runToEnd(emu, { n: 7 });
+    const chunks = [1, 2, 3].map((k) => ({ chunk: k, of: 3, echo: { n: 7 } }));
+    expect(end.body.output).toEqual(chunks);
+    expect((await call('GET', ep(emu, `stream/${end.body.id}`))).body).toEqual({
+      status: 'COMPLETED',
+      stream: chunks.map((output) => ({ output })),
+    });
+  });
+
   it('maps handler results like runpod-python: throw, {error}, null', async () => {
     const attempts: number[] = [];
     const emu = await emulator({
@@ -221,7 +260,7 @@ describe('emulator (cloud dialect): workers', () => {
     expect(d1).toBeGreaterThanOrEqual(2000);
     // The warm worker takes the next job at once: no boot, and no cold start in its delayTime.
     const second = await run(emu, { n: 2 });
-    expect((await call('GET', ep(emu, 'health'))).body.workers).toMatchObject({ initializing: 0, running: 1 });
+    expect((await call('GET', ep(emu, 'health'))).body.workers).toMatchObject({ initializing: 0 }); // (it may be done already)
     const warm = (await untilStatus(emu, second.body.id, terminal)).body.delayTime;
     expect(warm).toBeLessThan(2000);
     // Until the worker has been idle longer than idleTimeoutMs (300 ms real): it went cold.
@@ -244,6 +283,55 @@ describe('emulator (cloud dialect): workers', () => {
     expect(emu.stats.busyMs).toBeGreaterThanOrEqual(24 * 40 * 0.9);
     const workerIds = new Set(ids.map((id) => emu.jobs.get(id)?.workerId));
     expect(workerIds).toEqual(new Set(['emu-worker-1', 'emu-worker-2', 'emu-worker-3']));
+  });
+
+  it('workerConcurrency: a worker runs that many jobs at once, boots once for all of them, and counts as one', async () => {
+    // Scaled: cold start 200 ms real; each job runs until the test lets it go.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const emu = await emulator({
+      workers: 2,
+      workerConcurrency: 5,
+      executionMs: 0,
+      coldStartMs: 2000,
+      timeScale: 10,
+      handler: async (input) => {
+        await gate;
+        return input;
+      },
+    });
+    const ids = await Promise.all(Array.from({ length: 14 }, (_, i) => run(emu, { i }).then((a) => a.body.id as string)));
+    const booting = await pollUntil(
+      () => call('GET', ep(emu, 'health')),
+      (h) => h.body.workers.initializing > 0 || h.body.jobs.inProgress > 0,
+      'the workers booting',
+    );
+    expect(booting.body.workers).toMatchObject({ initializing: 2, running: 0, idle: 0 });
+    const busy = await pollUntil(
+      () => call('GET', ep(emu, 'health')),
+      (h) => h.body.jobs.inProgress === 10,
+      'ten jobs running on two workers',
+    );
+    expect(busy.body.jobs.inQueue).toBe(4);
+    expect(busy.body.workers).toMatchObject({ idle: 0, running: 2, initializing: 0 });
+    const releasedAt = Date.now();
+    release();
+    for (const id of ids) await untilStatus(emu, id, terminal);
+    expect(emu.stats.maxConcurrentRunning).toBe(10);
+    const jobs = ids.map((id) => emu.jobs.get(id)!);
+    expect(new Set(jobs.map((j) => j.workerId))).toEqual(new Set(['emu-worker-1', 'emu-worker-2']));
+    // Each worker booted once: the jobs it took while booting all started when the boot ended, and the first of them
+    // waited the whole cold start.
+    for (const w of ['emu-worker-1', 'emu-worker-2']) {
+      const mine = jobs.filter((j) => j.workerId === w);
+      const bootEnd = Math.min(...mine.map((j) => j.startedAt!));
+      const wave = mine.filter((j) => j.createdAt < bootEnd && j.startedAt! < releasedAt);
+      expect(wave.length).toBeGreaterThan(0);
+      expect(wave.every((j) => j.startedAt === bootEnd)).toBe(true);
+      expect(Math.max(...wave.map((j) => j.delayTime!))).toBeGreaterThanOrEqual(2000);
+    }
   });
 
   it('health counts jobs by state and workers by activity', async () => {

@@ -38,6 +38,8 @@ const SCENARIOS: [string, FaultOptions, Partial<RunBatchOptions>][] = [
   ['2% of jobs lost (404 on /status)', { lostJobs: 0.02 }, {}],
   ['10% FAILED on the first attempt', { failFirstAttempt: 0.1 }, {}],
   ['some TIMED_OUT', { timedOut: 0.05 }, {}],
+  ['10% COMPLETED with no output on the first attempt', { emptyOutput: 0.1 }, {}],
+  ["5% COMPLETED with worker-vllm's error inside the output on the first attempt", { errorOutput: 0.05 }, {}],
   ['429 storm on /run with Retry-After', { rateLimits: { run: { limit: 80, windowMs: 1000, retryAfter: true } } }, {}],
   [
     '429 storm on /run and /status without Retry-After',
@@ -55,6 +57,8 @@ const SCENARIOS: [string, FaultOptions, Partial<RunBatchOptions>][] = [
       lostJobs: 0.02,
       failFirstAttempt: 0.1,
       timedOut: 0.03,
+      emptyOutput: 0.05,
+      errorOutput: 0.03,
       rateLimits: { run: { limit: 100, windowMs: 1000, retryAfter: true }, status: { limit: 150, windowMs: 1000 } },
     },
     { timeoutMs: 400 },
@@ -72,7 +76,10 @@ describe('faults from the endpoint: every row still ends COMPLETED, exactly once
     expect(stats.rows.completed).toBe(rows);
     const injected =
       Object.values(e.stats.faults).reduce((a, b) => a + b, 0) + Object.values(e.stats.rateLimited).reduce((a, b) => a + b, 0);
-    const lostOrFailed = [...e.jobs.values()].filter((j) => j.lost || j.status !== 'COMPLETED').length;
+    // Jobs that did not deliver: lost, not COMPLETED, or COMPLETED without the echo (an empty output, an error inside it).
+    const lostOrFailed = [...e.jobs.values()].filter(
+      (j) => j.lost || j.status !== 'COMPLETED' || j.output === undefined || Array.isArray(j.output),
+    ).length;
     expect(injected + lostOrFailed).toBeGreaterThan(0); // the fault really happened
   });
 

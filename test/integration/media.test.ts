@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportBatch, retryBatch, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { exportBatch, exportHf, retryBatch, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { pngOf } from '../../src/emulator/media-output.js';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
 import { MediaWriter } from '../../src/output/media-files.js';
@@ -46,7 +46,7 @@ describe('media to files', () => {
       });
       // Each file is byte for byte the PNG the worker sent.
       for (const [i, m] of refs.get(String(row.id))!.entries()) {
-        expect(readFileSync(join(o.out!, m.$media)).equals(expectedPng(SEED, BYTES, row.input, i))).toBe(true);
+        expect(readFileSync(join(o.out!, m.path)).equals(expectedPng(SEED, BYTES, row.input, i))).toBe(true);
       }
     }
     // No base64 left anywhere: results.jsonl is small, and so is the state.
@@ -69,6 +69,25 @@ describe('media to files', () => {
         .filter(Boolean)
         .flatMap((l) => mediaRefsOf(JSON.stringify(JSON.parse(l).output))),
     ).toHaveLength(12);
+  });
+
+  it('export --format hf lays the media files out as an imagefolder with metadata.jsonl, byte for byte', async () => {
+    const o = await setup(3);
+    expect((await runBatch(o)).exitCode).toBe(0);
+    const refs = checkMedia(o.out!);
+    const hf = join(dir, `hf-${n}`);
+    const r = exportHf(o.out!, hf);
+    expect(r.layout).toBe('imagefolder');
+    expect(r.rows).toBe(6);
+    const meta = readFileSync(join(hf, r.files[0]!), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { file_name: string; id: string });
+    expect(meta.map((m) => m.id)).toEqual(['r1', 'r1', 'r2', 'r2', 'r3', 'r3']);
+    for (const m of meta) {
+      const ref = refs.get(m.id)!.find((x) => m.file_name.endsWith(x.path))!;
+      expect(readFileSync(join(hf, 'train', m.file_name)).equals(readFileSync(join(o.out!, ref.path)))).toBe(true);
+    }
   });
 
   it('--media off keeps outputs as they came: no media folder, base64 inline', async () => {
@@ -105,16 +124,16 @@ describe('media to files', () => {
     expect((await runBatch(o)).exitCode).toBe(0);
     const before = checkMedia(o.out!);
     const stamp = (p: string) => statSync(join(o.out!, p)).mtimeMs;
-    const r2Times = before.get('r2')!.map((m) => stamp(m.$media));
+    const r2Times = before.get('r2')!.map((m) => stamp(m.path));
     writeJsonl(dir, `in-${n}.jsonl`, 4, (i) => ({ id: `r${i}`, prompt: i === 3 ? 'edited' : `p${i}`, n: i }));
     expect((await runBatch(o)).exitCode).toBe(0);
     const after = checkMedia(o.out!);
     expect(after.get('r3')!.map((m) => m.sha256)).not.toEqual(before.get('r3')!.map((m) => m.sha256));
     const r3 = readResults(o.out!).find((x) => x.id === 'r3')!;
     expect(r3.input).toEqual({ id: 'r3', prompt: 'edited', n: 3 });
-    expect(readFileSync(join(o.out!, after.get('r3')![0]!.$media)).equals(expectedPng(SEED, BYTES, r3.input, 0))).toBe(true);
+    expect(readFileSync(join(o.out!, after.get('r3')![0]!.path)).equals(expectedPng(SEED, BYTES, r3.input, 0))).toBe(true);
     expect(after.get('r2')).toEqual(before.get('r2'));
-    expect(after.get('r2')!.map((m) => stamp(m.$media))).toEqual(r2Times);
+    expect(after.get('r2')!.map((m) => stamp(m.path))).toEqual(r2Times);
   });
 
   it('retry: rows that failed get the media of the attempt that completed, never two attempts mixed', async () => {
@@ -199,14 +218,14 @@ describe('media to files: other shapes, end to end', () => {
     expect(
       checkMedia(out)
         .get('r')!
-        .map((m) => m.$media),
+        .map((m) => m.path),
     ).toEqual(['media/r.1.png', 'media/r.2.png', 'media/r.3.png']);
     writeJsonl(dir, name, 1, () => ({ id: 'r', n: 1 }));
     expect((await runBatch(o)).exitCode).toBe(0);
     expect(
       checkMedia(out)
         .get('r')!
-        .map((m) => m.$media),
+        .map((m) => m.path),
     ).toEqual(['media/r.1.png']);
   });
 });

@@ -19,12 +19,12 @@ export function checkMedia(out: string): Map<string, MediaRef[]> {
     const refs = mediaRefsOf(r.output === undefined ? null : JSON.stringify(r.output));
     byRow.set(String(r.id), refs);
     for (const m of refs) {
-      expect(m.$media).toMatch(/^media\/[^/]+$/);
-      const bytes = readFileSync(join(out, m.$media));
-      expect(bytes.length, m.$media).toBe(m.bytes);
-      expect(createHash('sha256').update(bytes).digest('hex'), m.$media).toBe(m.sha256);
-      expect(referenced.has(m.$media), `${m.$media} is referenced twice`).toBe(false);
-      referenced.add(m.$media);
+      expect(m.path).toMatch(/^media\/[^/]+$/);
+      const bytes = readFileSync(join(out, m.path));
+      expect(bytes.length, m.path).toBe(m.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex'), m.path).toBe(m.sha256);
+      expect(referenced.has(m.path), `${m.path} is referenced twice`).toBe(false);
+      referenced.add(m.path);
     }
   }
   const files = existsSync(join(out, 'media')) ? readdirSync(join(out, 'media')).map((f) => `media/${f}`) : [];

@@ -1,6 +1,16 @@
 import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findMedia, mayHoldMedia, mediaNames, mediaRefsOf, rowPart, sniff, sniffBase64, workerPart } from '../../src/output/media.js';
+import {
+  findMedia,
+  findMediaRefs,
+  mayHoldMedia,
+  mediaNames,
+  mediaRefsOf,
+  rowPart,
+  sniff,
+  sniffBase64,
+  workerPart,
+} from '../../src/output/media.js';
 import { pngOf } from '../../src/emulator/media-output.js';
 
 const bytes = (...parts: (string | number[])[]) =>
@@ -216,17 +226,16 @@ describe('mediaNames: file names from untrusted row ids and worker file names', 
   });
 });
 
-describe('mediaRefsOf: the references of a stored output', () => {
-  it('lists them in order; none in an output without any', () => {
+describe('mediaRefsOf / findMediaRefs: the references of a stored output', () => {
+  it('lists them in order, with what each gives; none in an output without any', () => {
     const a = { $media: 'media/r.1.png', type: 'image/png', bytes: 3, sha256: 'ab' };
     const b = { $media: 'media/r.2.wav', type: 'audio/wav', bytes: 4, sha256: 'cd', filename: 'x.wav' };
-    expect(mediaRefsOf(JSON.stringify({ images: [a, { deep: [b] }] }))).toEqual([a, { ...b, filename: undefined }].map(strip));
+    expect(mediaRefsOf(JSON.stringify({ images: [a, { deep: [b] }] }))).toEqual([
+      { path: 'media/r.1.png', type: 'image/png', bytes: 3, sha256: 'ab' },
+      { path: 'media/r.2.wav', type: 'audio/wav', bytes: 4, sha256: 'cd' },
+    ]);
+    expect(findMediaRefs([{ $media: 'media/r-1.png' }, { $media: 7 }])).toEqual([{ path: 'media/r-1.png' }]);
     expect(mediaRefsOf(JSON.stringify({ text: 'hi' }))).toEqual([]);
     expect(mediaRefsOf(null)).toEqual([]);
   });
 });
-
-function strip(o: Record<string, unknown>) {
-  const { filename: _f, ...rest } = o;
-  return rest;
-}

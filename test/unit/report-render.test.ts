@@ -239,10 +239,33 @@ describe('failure grouping', () => {
     expect(g['OutOfMemoryError: CUDA out of memory']).toMatchObject({ jobs: 2, exampleIds: ['r1', 'r3', '10'], statuses: { FAILED: 3 } });
     expect(g['(no error message; TIMED_OUT)']).toMatchObject({ jobs: 1, statuses: { TIMED_OUT: 1 } });
     expect(g['OutOfMemoryError: CUDA out of memory']!.traceback).toContain('OutOfMemoryError: CUDA out of memory');
-    expect(m.failures.jobs).toEqual({ failed: 2, timedOut: 1, cancelled: 0, lost: 1, expired: 1 });
+    expect(m.failures.jobs).toEqual({ failed: 2, timedOut: 1, cancelled: 0, lost: 1, expired: 1, emptyOutput: 0, outputError: 0 });
     const md = renderMarkdown(m);
     expect(md).toContain('LOST 1');
     expect(md).toContain('EXPIRED 1');
+  });
+
+  it('attempts the output checks caught are counted, and their extracted errors grouped like FAILED ones', () => {
+    const vllm = JSON.stringify({ message: 'prompt too long', type: 'worker_error' });
+    const rows = [
+      row(1, { status: 'FAILED', error: vllm }),
+      row(2, { status: 'COMPLETED', error: null }),
+      row(3, { status: 'FAILED', error: 'empty output: the job COMPLETED with no output.' }),
+    ];
+    const jobs = [
+      job(1, { status: 'OUTPUT_ERROR', error: vllm }),
+      job(2, { status: 'EMPTY_OUTPUT', error: 'empty output: the job COMPLETED with no output.' }),
+      job(3, { status: 'COMPLETED' }),
+      job(4, { status: 'EMPTY_OUTPUT', error: 'empty output: the job COMPLETED with no output.' }),
+      job(5, { status: 'EMPTY_OUTPUT', error: 'empty output: the job COMPLETED with no output.' }),
+    ];
+    const m = buildReportModel(input({ rows, jobs }));
+    expect(m.failures.jobs).toMatchObject({ failed: 0, emptyOutput: 3, outputError: 1 });
+    const g = Object.fromEntries(m.failures.groups.map((x) => [x.key, x]));
+    expect(g['worker_error: prompt too long']).toMatchObject({ rows: 1, jobs: 1, type: 'worker_error', message: 'prompt too long' });
+    expect(g['empty output: the job COMPLETED with no output.']).toMatchObject({ rows: 1, jobs: 3 });
+    expect(renderMarkdown(m)).toContain('EMPTY_OUTPUT 3');
+    expect(renderHtml(m)).toContain('OUTPUT_ERROR 1');
   });
 
   it('distinct errors are bounded (one "other" group past the limit)', () => {

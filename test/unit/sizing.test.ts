@@ -85,6 +85,32 @@ describe('AutoSizer decisions', () => {
     expect(b).toBeGreaterThan(a);
     expect(s.current().reason).toMatch(/^growing: 11 workers and adding/);
   });
+  it('grows while workers that run several jobs each take every job given, then holds once a queue forms', () => {
+    // 3 workers × 30 jobs each (worker-vllm): no worker is ever idle, yet nothing waits until 90 run.
+    const s = new AutoSizer();
+    let target = s.current().target;
+    let t = 0;
+    for (; t < 60_000 && target < 90; t += 3000) {
+      const held = target;
+      const d = s.observe(h({ at: t, running: 3, inProgress: held, inQueue: 0 }), held);
+      expect(d.mode).toBe('growing');
+      expect(d.reason).toBe(`growing: ${held} jobs running on 3 workers, none queued`);
+      expect(d.target).toBeGreaterThan(held);
+      target = d.target;
+    }
+    expect(target).toBeGreaterThanOrEqual(90);
+    expect(t).toBeLessThanOrEqual(7 * 3000); // 10 → 90 in a handful of looks, not +10 a look
+    // The slots are full: the rest queues, and the target holds the running jobs plus a short queue.
+    const d = s.observe(h({ at: t, running: 3, inProgress: 90, inQueue: target - 90 }), target);
+    expect(d.mode).not.toBe('growing');
+    expect(d.target).toBeLessThanOrEqual(90 + 10);
+  });
+  it('one job per worker and nothing queued: no growth without idle workers', () => {
+    const s = new AutoSizer();
+    s.observe(h({ at: 0, running: 10, inProgress: 10, inQueue: 0 }), 10);
+    const d = s.observe(h({ at: 30_000, running: 10, inProgress: 10, inQueue: 0 }), 20);
+    expect(d.mode).not.toBe('growing');
+  });
   it('never leaves [min, max]', () => {
     const s = new AutoSizer({ ...DEFAULT_SIZING, min: 2, max: 7 });
     expect(s.observe(h({ idle: 1000 }), 0).target).toBe(7);

@@ -20,6 +20,9 @@ interface AdviceInput {
   coldShare: number;
   coldCount: number;
   stop: RunStop | null;
+  /** Attempts the output checks caught (stats.outputChecks). */
+  emptyOutput: number;
+  outputError: number;
 }
 
 /** The next step and advice for a batch, from its summary, the final statuses that ended badly and the cold starts. */
@@ -46,6 +49,8 @@ export function adviceFor(
     coldShare: cold.share,
     coldCount: cold.count,
     stop,
+    emptyOutput: s.outputChecks.emptyOutput,
+    outputError: s.outputChecks.outputError,
   });
 }
 
@@ -77,6 +82,14 @@ function adviseNext(a: AdviceInput): { nextStep: { tone: Tone; text: string }; a
   }
   if (a.lost > 0)
     advice.push(`${plural(a.lost, 'job')} ${a.lost === 1 ? 'was' : 'were'} lost (no answer from RunPod for them): their rows ran again.`);
+  if (a.emptyOutput > 0) {
+    advice.push(
+      `${plural(a.emptyOutput, 'job')} COMPLETED with an empty output and counted as failed attempts: a worker whose result POST was refused, ` +
+        'or a generator handler without return_aggregate_stream (its output is only on /stream). If the handler returns nothing by design, run with --accept-empty-output.',
+    );
+  }
+  if (a.outputError > 0)
+    advice.push(`${plural(a.outputError, 'job')} COMPLETED with an error inside the output and counted as failed: see Failures.`);
   if (a.coldCount > 0 && a.coldShare > 0.1) {
     advice.push(
       `${(a.coldShare * 100).toFixed(0)}% of jobs waited long enough to suggest a cold start: more active (always-on) workers or a longer idle timeout may pay off.`,

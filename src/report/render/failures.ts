@@ -8,8 +8,11 @@ import { endedBadly } from './summary.js';
 
 export const MAX_FAILURE_GROUPS = 20;
 
-/** Job statuses whose error is grouped. */
-const TERMINAL_BAD = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
+/**
+ * Job statuses whose error is grouped: RunPod's, and the attempts the output checks caught (COMPLETED with an empty
+ * output, or with an error inside it: its extracted error is grouped like a FAILED job's).
+ */
+const TERMINAL_BAD = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED', 'EMPTY_OUTPUT', 'OUTPUT_ERROR']);
 
 /** Accumulates failed jobs, then failed rows (in that order: the groups are made in the order errors come). */
 export class Failures {

@@ -1,5 +1,5 @@
 /** report.html's sections drawn over running time: throughput and jobs in flight, cost, 429s and retries. */
-import { escapeHtml as esc, fmtDuration, fmtInt, fmtNum, fmtUsd, orDash } from './format.js';
+import { escapeHtml as esc, fmtClock, fmtDuration, fmtInt, fmtNum, fmtUsd, orDash } from './format.js';
 import { figure } from './html-elements.js';
 import type { ReportModel } from './model.js';
 import { peak, rates, retrySeries } from './series.js';
@@ -40,6 +40,7 @@ export function throughputSection(m: ReportModel): string {
     `<div class="grid">${figure('Throughput', '(jobs per minute)', tp)}${figure('In flight', '(jobs submitted and not yet finished)', inflight)}</div>` +
     text +
     pauseNote(m) +
+    sizingNote(m) +
     `</section>`
   );
 }
@@ -119,4 +120,21 @@ export function retriesSection(m: ReportModel): string {
     figure('429s and retries over time', '', chart) +
     `</div></section>`
   );
+}
+
+/** The in-flight target auto-sizing chose, and when its mode changed. */
+function sizingNote(m: ReportModel): string {
+  const z = m.sizing;
+  if (!z) return '';
+  let o = `<p class="note"><b>In-flight target</b> (<code>--concurrency auto</code>): ${esc(fmtInt(z.current.target))} at ${esc(fmtClock(z.current.t))} — ${esc(z.current.reason)}.</p>`;
+  if (z.changes.length > 1) {
+    o +=
+      `<table><thead><tr><th>time</th><th class="n">target</th><th>why</th></tr></thead><tbody>` +
+      z.changes
+        .map((c) => `<tr><td>${esc(fmtClock(c.t))}</td><td class="n">${esc(fmtInt(c.target))}</td><td>${esc(c.reason)}</td></tr>`)
+        .join('') +
+      `</tbody></table>` +
+      (z.changesLeftOut > 0 ? `<p class="note">${esc(fmtInt(z.changesLeftOut))} earlier changes left out.</p>` : '');
+  }
+  return o;
 }

@@ -61,7 +61,9 @@ export function failuresSection(m: ReportModel): string {
   const jobLine =
     `<p>Jobs (every attempt, retried ones included): <span class="tag">FAILED ${esc(fmtInt(j.failed))}</span><span class="tag">TIMED_OUT ${esc(fmtInt(j.timedOut))}</span>` +
     `<span class="tag">CANCELLED ${esc(fmtInt(j.cancelled))}</span><span class="tag">LOST ${esc(fmtInt(j.lost))}</span><span class="tag">EXPIRED ${esc(fmtInt(j.expired))}</span></p>` +
-    `<p class="note">LOST: no result was ever seen for the job (e.g. /status answered 404); EXPIRED: the result was gone after RunPod's 30-minute retention. Their rows were run again.</p>`;
+    `<p class="note">LOST: no result was ever seen for the job (e.g. /status answered 404); EXPIRED: the result was gone after RunPod's 30-minute retention. Their rows were run again.</p>` +
+    `<p>Caught by the output checks (RunPod said COMPLETED): <span class="tag">EMPTY_OUTPUT ${esc(fmtInt(j.emptyOutput))}</span><span class="tag">OUTPUT_ERROR ${esc(fmtInt(j.outputError))}</span></p>` +
+    `<p class="note">EMPTY_OUTPUT: no output (a refused result POST, or a generator handler without return_aggregate_stream); OUTPUT_ERROR: an error inside the output. Each counts as a failed attempt.</p>`;
   // Errors no row ended with were recovered by a retry: not failures of the batch, shown apart and without alarm.
   const failing = f.groups.filter((g) => g.rows > 0);
   const recovered = f.groups.filter((g) => g.rows === 0);

@@ -35,6 +35,8 @@ export class JobTally {
         cancelled: c.CANCELLED ?? 0,
         lost: c.LOST ?? 0,
         expired: c.EXPIRED ?? 0,
+        emptyOutput: c.EMPTY_OUTPUT ?? 0,
+        outputError: c.OUTPUT_ERROR ?? 0,
       },
       firstSubmit: this.firstSubmit,
       lastFinish: this.lastFinish,

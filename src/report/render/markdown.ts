@@ -135,7 +135,25 @@ function throughput(m: ReportModel): string {
     ]),
     [false, true, true, true, true, true],
   );
-  return o + '\n';
+  return o + '\n' + sizing(m);
+}
+
+/** The in-flight target auto-sizing chose, and when its mode changed. */
+function sizing(m: ReportModel): string {
+  const z = m.sizing;
+  if (!z) return '';
+  let o = `**In-flight target** (\`--concurrency auto\`): ${fmtInt(z.current.target)} at ${fmtClock(z.current.t)} — ${md(z.current.reason)}.\n\n`;
+  if (z.changes.length > 1) {
+    if (z.changesLeftOut > 0)
+      o += `The last ${fmtInt(z.changes.length)} of its mode changes (${fmtInt(z.changesLeftOut)} earlier left out):\n\n`;
+    o += table(
+      ['time', 'target', 'why'],
+      z.changes.map((c) => [fmtClock(c.t), fmtInt(c.target), md(c.reason)]),
+      [false, true, false],
+    );
+    o += '\n';
+  }
+  return o;
 }
 
 function cost(m: ReportModel): string {
@@ -207,6 +225,8 @@ function failures(m: ReportModel): string {
   o += `Jobs (every attempt): FAILED ${fmtInt(j.failed)}, TIMED_OUT ${fmtInt(j.timedOut)}, CANCELLED ${fmtInt(j.cancelled)}, `;
   o += `LOST ${fmtInt(j.lost)} (no result ever seen), EXPIRED ${fmtInt(j.expired)} (result gone after RunPod's 30-minute retention). `;
   o += 'Lost and expired jobs were run again.\n\n';
+  o += `Caught by the output checks (RunPod said COMPLETED): EMPTY_OUTPUT ${fmtInt(j.emptyOutput)} (no output: a refused result POST, or a generator handler without return_aggregate_stream), `;
+  o += `OUTPUT_ERROR ${fmtInt(j.outputError)} (an error inside the output). Each counts as a failed attempt.\n\n`;
   return o;
 }
 

@@ -2,7 +2,7 @@
  * The report model's shapes: what buildReportModel (model.ts) reads (the store's jobs, rows and progress samples) and
  * the plain-JSON model it builds, which report.md and report.html render.
  */
-import type { RunStop, Sample } from '../../core/records.js';
+import type { RunStop, Sample, SizingRecord } from '../../core/records.js';
 import type { RowLatencies, Stats } from '../stats.js';
 import type { FailureGroup } from './errors.js';
 import type { Histogram } from './histogram.js';
@@ -16,7 +16,7 @@ export interface ReportJob {
   /** Epoch ms. */
   submittedAt: number;
   finishedAt: number | null;
-  /** COMPLETED FAILED TIMED_OUT CANCELLED LOST EXPIRED IN_QUEUE IN_PROGRESS */
+  /** COMPLETED FAILED TIMED_OUT CANCELLED LOST EXPIRED EMPTY_OUTPUT OUTPUT_ERROR IN_QUEUE IN_PROGRESS */
   status: string;
   delayTime: number | null;
   executionTime: number | null;
@@ -67,6 +67,8 @@ export interface ReportInput {
   outDir?: string;
   /** How the last run stopped (or `running`), which decides the next step. @default null: none known */
   stop?: RunStop | null;
+  /** What auto-sizing chose (the state's meta `sizing`). @default null: no run was auto-sized */
+  sizing?: SizingRecord | null;
 }
 
 export interface StatusCount {
@@ -150,6 +152,8 @@ export interface ReportModel {
     retries: number;
     requestErrors: number;
     timingsMissing: number;
+    /** Attempts the output checks caught (stats.outputChecks). */
+    outputChecks: { emptyOutput: number; outputError: number };
     /** Epoch ms of the first job submission / last job end or sample; null without any. */
     firstActivity: number | null;
     lastActivity: number | null;
@@ -171,6 +175,11 @@ export interface ReportModel {
   };
   /** Throughput, in-flight jobs, 429s and retries over running time, from the progress samples (≤ MAX_POINTS). */
   activity: { bucketMs: number; points: ActivityPoint[] };
+  /**
+   * The in-flight target auto-sizing chose: the latest one and its mode changes (newest last, at most
+   * MAX_SIZING_CHANGES shown); null when no run was auto-sized.
+   */
+  sizing: { current: SizingRecord['current']; changes: SizingRecord['changes']; changesLeftOut: number } | null;
   /** Cumulative billed seconds (and USD) over running time, from the jobs (≤ MAX_POINTS). */
   cost: { bucketMs: number; points: CostPoint[]; totalBilledSeconds: number; totalUsd: number | null; pricePerSecond: number | null };
   failures: {
@@ -179,7 +188,16 @@ export interface ReportModel {
     distinct: number;
     failedRows: number;
     /** Jobs by how they ended badly: every attempt, retried ones included. */
-    jobs: { failed: number; timedOut: number; cancelled: number; lost: number; expired: number };
+    jobs: {
+      failed: number;
+      timedOut: number;
+      cancelled: number;
+      lost: number;
+      expired: number;
+      /** Attempts the output checks caught: COMPLETED with an empty output, COMPLETED with an error inside it. */
+      emptyOutput: number;
+      outputError: number;
+    };
   };
   coldStarts: {
     /**

@@ -5,6 +5,7 @@
  * whatever the batch size. Its shapes are in model-types.ts.
  */
 import { isNum } from '../../core/numbers.js';
+import type { SizingRecord } from '../../core/records.js';
 import { adviceFor } from './advice.js';
 import { ColdStarts } from './cold-starts.js';
 import { CostSeries } from './cost-series.js';
@@ -103,10 +104,20 @@ export function buildReportModel(input: ReportInput): ReportModel {
       pauseCount: segs.pauseCount,
     },
     activity: samples.result(axis),
+    sizing: sizingOf(input.sizing ?? null),
     cost: cost.result(axis, price),
     failures: failures.result(jobCounts.endedBadly),
     coldStarts: cold,
     requests: requestRows(input.stats),
     slowest: slowest.result(),
   };
+}
+
+/** Mode changes of the in-flight target shown in the report (the newest). */
+export const MAX_SIZING_CHANGES = 20;
+
+function sizingOf(r: SizingRecord | null): ReportModel['sizing'] {
+  if (!r) return null;
+  const changes = r.changes.slice(-MAX_SIZING_CHANGES);
+  return { current: r.current, changes, changesLeftOut: r.changes.length - changes.length };
 }

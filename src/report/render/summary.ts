@@ -78,6 +78,7 @@ export function summaryOf({ stats, price, priceSource, jobs, firstActivity, last
     retries: req.retries,
     requestErrors: req.errors,
     timingsMissing: stats.timingsMissing,
+    outputChecks: stats.outputChecks,
     firstActivity,
     lastActivity,
     jobs,

@@ -32,6 +32,8 @@ const STATUS_COLORS: Record<string, string> = {
   SUBMITTED: '#1565c0',
   LOST: '#8d6e63',
   EXPIRED: '#ad1457',
+  EMPTY_OUTPUT: '#f9a825',
+  OUTPUT_ERROR: '#d84315',
 };
 
 export function statusColor(s: string): string {
