@@ -7,7 +7,8 @@
  * The reference is defined here and nowhere else:
  *   {"$media": "media/<name>", "type": "image/png", "bytes": 1048576, "sha256": "<64 hex>"}
  * `$media` is the file's path relative to the batch's --out folder, with `/` separators. A worker-comfyui item keeps
- * its other fields (its `filename`, …) beside these; its `type: "base64"` and `data` are replaced.
+ * its other fields (its `filename`, …) beside these; its `type: "base64"` and `data` are replaced. The exports list
+ * an output's references with findMediaRefs / mediaRefsOf (as MediaRef: `{path, type, bytes, sha256}`).
  */
 import { createHash } from 'node:crypto';
 import type { MediaFile } from '../core/records.js';
