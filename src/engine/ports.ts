@@ -15,6 +15,11 @@ export interface SchedulerStore {
   markSubmitted(key: string, jobId: string, attempt: number, submittedAt: number, status: string): void;
   /** Records a terminal status (it may be grouped with later writes: the job id is already durable). */
   markTerminal(t: Terminal): void;
+  /**
+   * The JSON text to keep for a COMPLETED job's output, called just before that job's markTerminal. The batch layer
+   * moves base64 media to files here (batch/media.ts); without it, JSON.stringify.
+   */
+  encodeOutput?(key: string, jobId: string, output: unknown): string;
   /** The row's job gives no result: the row goes back to PENDING. */
   requeue(key: string, jobId: string, reason: RequeueReason, at: number, detail: RequeueDetail): void;
   /** A row ends without a job (its body was refused). */

@@ -250,7 +250,10 @@ export class Scheduler {
         delayTime,
         executionTime,
         workerId,
-        output: status !== 'COMPLETED' || s.output === undefined ? null : JSON.stringify(s.output),
+        output:
+          status !== 'COMPLETED' || s.output === undefined
+            ? null
+            : (this.store.encodeOutput?.(l.row.key, l.jobId, s.output) ?? JSON.stringify(s.output)),
         error: status === 'COMPLETED' ? null : (error ?? status),
         errorCode: fate.code,
       });

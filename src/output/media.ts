@@ -156,19 +156,6 @@ function walk(parent: Record<string, unknown> | unknown[], key: string | number,
   for (const k of Object.keys(o)) walk(o, k, MEDIA_KEY.test(k), out);
 }
 
-/**
- * A cheap look at an output's JSON text: false when it surely holds no media (no data URI, no base64 item, no media
- * key, not a long string), so that a plain-JSON output is not parsed a second time.
- */
-export function mayHoldMedia(json: string): boolean {
-  if (json.length < MIN_BARE_BASE64) return false;
-  if (json.charCodeAt(0) === 0x22) return true; // a bare string output
-  return MEDIA_HINTS.some((h) => json.includes(h));
-}
-
-/** Texts one of which the JSON of any output that holds media contains (a superset of what replaceMedia finds). */
-const MEDIA_HINTS = [';base64,', '"base64"', '"image', '"audio', '"video', '_base64"', '_b64"', '"b64_json"'];
-
 // --- Naming.
 
 /** Windows' reserved device names: a file named so (with any extension) cannot be opened there. */

@@ -1,16 +1,6 @@
 import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  findMedia,
-  findMediaRefs,
-  mayHoldMedia,
-  mediaNames,
-  mediaRefsOf,
-  rowPart,
-  sniff,
-  sniffBase64,
-  workerPart,
-} from '../../src/output/media.js';
+import { findMedia, findMediaRefs, mediaNames, mediaRefsOf, rowPart, sniff, sniffBase64, workerPart } from '../../src/output/media.js';
 import { pngOf } from '../../src/emulator/media-output.js';
 
 const bytes = (...parts: (string | number[])[]) =>
@@ -123,15 +113,6 @@ describe('findMedia: which values of an output are media', () => {
     const r = found(structuredClone(out));
     expect(r.slots).toHaveLength(0);
     expect(r.output).toEqual(out);
-  });
-
-  it('mayHoldMedia: plain JSON is not parsed again; every shape findMedia finds passes', () => {
-    expect(mayHoldMedia(JSON.stringify({ text: 'x'.repeat(5000), tokens: [1, 2, 3] }))).toBe(false);
-    expect(mayHoldMedia('{"a":1}')).toBe(false);
-    for (const o of [{ images: [{ type: 'base64', data: b64 }] }, { x: `data:image/png;base64,${b64}` }, { audio_base64: b64 }, b64]) {
-      expect(mayHoldMedia(JSON.stringify(o))).toBe(true);
-      expect(findMedia({ value: o }).length).toBeGreaterThan(0);
-    }
   });
 });
 
