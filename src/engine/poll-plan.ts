@@ -21,11 +21,11 @@ export interface PollPolicy {
   maxIntervalMs: number;
   /** Past every learned end, wait this fraction of the time the job has run. @default 0.1 */
   tailFraction: number;
-  /** One more poll costs as much as this fraction of a typical end-to-end time in detection delay. @default 0.2 */
+  /** One more poll costs as much as this fraction of a typical end-to-end time in detection delay. @default 0.3 */
   pollCost: number;
   /** Before any job ended: the first scout poll this long after the oldest job's start. @default 50 */
   scoutFirstMs: number;
-  /** Before any job ended: each scout poll waits this fraction of the oldest job's age. @default 0.1 */
+  /** Before any job ended: each scout poll waits this fraction of the oldest job's age. @default 0.15 */
   scoutFraction: number;
   /** Recent jobs learned from. @default 128 */
   window: number;
@@ -35,9 +35,9 @@ export const DEFAULT_POLL_POLICY: Readonly<PollPolicy> = {
   minIntervalMs: 50,
   maxIntervalMs: 15_000,
   tailFraction: 0.1,
-  pollCost: 0.2,
+  pollCost: 0.3,
   scoutFirstMs: 50,
-  scoutFraction: 0.1,
+  scoutFraction: 0.15,
   window: 128,
 };
 

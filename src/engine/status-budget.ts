@@ -60,6 +60,7 @@ export class StatusBudget {
     const tolerance = (burst - 1) * interval;
     const sendAt = Math.max(now, this.tat - tolerance);
     this.tat = Math.max(this.tat, sendAt) + interval;
-    return sendAt - now;
+    // Sums of intervals drift by a few ulps: a wait under a microsecond is no wait.
+    return sendAt - now < 1e-6 ? 0 : sendAt - now;
   }
 }

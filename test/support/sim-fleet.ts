@@ -19,6 +19,8 @@ export interface FleetOptions {
   oneWayMs?: number;
   /** delayTime of a job that finds an idle worker (the pickup), ms. @default 5 */
   pickupMs?: number;
+  /** Serve /status-sync long polls (answered when the job ends). @default false (404, as endpoints that dropped it) */
+  statusSync?: boolean;
 }
 
 interface SimJob {
@@ -42,6 +44,7 @@ export class SimFleet implements SchedulerClient {
   private readonly jobs = new Map<string, SimJob>();
   private readonly queue: SimJob[] = [];
   private qHead = 0;
+  private readonly waiters = new Map<SimJob, (() => void)[]>();
   private busy = 0;
   private completed = 0;
   private readonly oneWay: number;
@@ -69,18 +72,44 @@ export class SimFleet implements SchedulerClient {
 
   status(jobId: string, opts?: { signal?: AbortSignal }): Promise<StatusResponse> {
     this.statusCalls++;
-    return this.call(opts?.signal, () => this.view(jobId)).then((s) => {
-      this.answers[s.status] = (this.answers[s.status] ?? 0) + 1;
-      if (!this.anySeen) this.scoutCalls++;
-      if (s.status === 'COMPLETED') this.anySeen = true;
-      const job = this.jobs.get(jobId);
-      if (job && s.status === 'COMPLETED' && job.seenAt === undefined) job.seenAt = this.clock.now();
-      return s;
-    });
+    return this.call(opts?.signal, () => this.view(jobId)).then((s) => this.seen(jobId, s));
   }
 
-  statusSync(jobId: string): Promise<StatusResponse> {
-    return Promise.reject(new HttpError('status', 'GET', `sim/status-sync/${jobId}`, 404, 'not found'));
+  private seen(jobId: string, s: StatusResponse): StatusResponse {
+    this.answers[s.status] = (this.answers[s.status] ?? 0) + 1;
+    if (!this.anySeen) this.scoutCalls++;
+    if (s.status === 'COMPLETED') this.anySeen = true;
+    const job = this.jobs.get(jobId);
+    if (job && s.status === 'COMPLETED' && job.seenAt === undefined) job.seenAt = this.clock.now();
+    return s;
+  }
+
+  statusSync(jobId: string, waitMs: number, opts?: { signal?: AbortSignal }): Promise<StatusResponse> {
+    if (!this.o.statusSync) return Promise.reject(new HttpError('status', 'GET', `sim/status-sync/${jobId}`, 404, 'not found'));
+    this.statusCalls++;
+    // Held at the server until the job ends (or ?wait passes), then answered.
+    return new Promise<StatusResponse>((resolve, reject) => {
+      this.clock.setTimer(() => {
+        const job = this.jobs.get(jobId);
+        let done = false;
+        const answer = () => {
+          if (done) return;
+          done = true;
+          try {
+            const s = this.view(jobId);
+            this.clock.setTimer(() => resolve(this.seen(jobId, s)), this.oneWay);
+          } catch (err) {
+            this.clock.setTimer(() => reject(err), this.oneWay);
+          }
+        };
+        if (!job || (job.endAt !== undefined && job.endAt <= this.clock.now())) return answer();
+        this.clock.setTimer(answer, waitMs);
+        const list = this.waiters.get(job) ?? [];
+        list.push(answer);
+        this.waiters.set(job, list);
+      }, this.oneWay);
+      void opts;
+    });
   }
 
   /** A property, not a method: the scheduler calls it unbound, as it does the real client's. */
@@ -112,6 +141,8 @@ export class SimFleet implements SchedulerClient {
       this.clock.setTimer(() => {
         this.busy--;
         this.completed++;
+        for (const w of this.waiters.get(job) ?? []) w();
+        this.waiters.delete(job);
         this.dispatch();
       }, job.endAt - this.clock.now());
     }
@@ -161,7 +192,8 @@ export class SimFleet implements SchedulerClient {
 }
 
 /**
- * Runs `rows` rows through the real Scheduler (auto-sizing from /health, no long polls) against a SimFleet.
+ * Runs `rows` rows through the real Scheduler (auto-sizing from /health; long polls only where the fleet serves
+ * them) against a SimFleet.
  * Returns the fleet's figures and the outcome.
  */
 export async function simulateRun(fleet: FleetOptions, rows: number, opts: Partial<SchedulerOptions> = {}) {
@@ -170,7 +202,7 @@ export async function simulateRun(fleet: FleetOptions, rows: number, opts: Parti
   const client = new SimFleet(clock, fleet);
   const scheduler = new Scheduler(
     { client, store, gen: 1, clock, random: () => 0.5 },
-    { concurrency: 5000, autoSize: {}, retries: 0, longPoll: false, ...opts },
+    { concurrency: 5000, autoSize: {}, retries: 0, longPoll: fleet.statusSync === true, ...opts },
   );
   const outcome = await drive(clock, scheduler.run(), 5_000_000);
   return {
