@@ -250,13 +250,15 @@ export class JobFollower {
   }
 
   /**
-   * Waits for the poll's turn in the budget (a slot in the rate, then a place under `maxOpen` status calls at
-   * once, long polls included); resolves with the time it is sent. Every caller must end with `closeSlot`.
+   * Waits for the poll's turn in the budget (a slot in the rate, then a place under `shortAtOnce` short polls and
+   * `maxOpen` status calls at once, long polls included); resolves with the time it is sent. Every caller must end
+   * with `closeSlot`.
    */
   private async slot(): Promise<number> {
     const wait = this.budget.reserve(this.clock.now());
     if (wait > 0) await sleep(wait, this.signal, this.clock);
-    while (!this.stopped && this.openShortPolls + this.openLongPolls >= this.o.statusBudget.maxOpen) {
+    const b = this.o.statusBudget;
+    while (!this.stopped && (this.openShortPolls >= b.shortAtOnce || this.openShortPolls + this.openLongPolls >= b.maxOpen)) {
       await new Promise<void>((resolve) => this.overOpen.push(resolve));
     }
     this.openShortPolls++;

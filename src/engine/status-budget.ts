@@ -20,6 +20,13 @@ export interface StatusBudgetPolicy {
   burstShare: number;
   /** Status calls open at once, long polls included (RunPod: 400). @default 360 */
   maxOpen: number;
+  /**
+   * Short polls open at once. A wave of jobs ending together would otherwise open a new connection per poll (idle
+   * ones close after a few seconds), which costs more than waiting a round trip for a warm one: on a loaded 2-core
+   * machine, a wave of 100 10 s jobs saw ~4 s of detection delay with 100 at once, ~0.1 s with 32. It bounds planned
+   * polls to 32 per round trip (~320/s at 100 ms), above RunPod's base /status budget (180/s here). @default 32
+   */
+  shortAtOnce: number;
 }
 
 export const DEFAULT_STATUS_BUDGET: Readonly<StatusBudgetPolicy> = {
@@ -29,6 +36,7 @@ export const DEFAULT_STATUS_BUDGET: Readonly<StatusBudgetPolicy> = {
   share: 0.9,
   burstShare: 0.1,
   maxOpen: 360,
+  shortAtOnce: 32,
 };
 
 export class StatusBudget {

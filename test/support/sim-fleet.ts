@@ -35,6 +35,9 @@ interface SimJob {
 
 export class SimFleet implements SchedulerClient {
   statusCalls = 0;
+  /** The most /status calls open at once. */
+  maxOpenStatus = 0;
+  private openStatus = 0;
   /** Status calls answered before the first job was seen ended (the scouts: nothing was known yet). */
   scoutCalls = 0;
   private anySeen = false;
@@ -72,7 +75,18 @@ export class SimFleet implements SchedulerClient {
 
   status(jobId: string, opts?: { signal?: AbortSignal }): Promise<StatusResponse> {
     this.statusCalls++;
-    return this.call(opts?.signal, () => this.view(jobId)).then((s) => this.seen(jobId, s));
+    this.openStatus++;
+    this.maxOpenStatus = Math.max(this.maxOpenStatus, this.openStatus);
+    return this.call(opts?.signal, () => this.view(jobId)).then(
+      (s) => {
+        this.openStatus--;
+        return this.seen(jobId, s);
+      },
+      (err: unknown) => {
+        this.openStatus--;
+        throw err;
+      },
+    );
   }
 
   private seen(jobId: string, s: StatusResponse): StatusResponse {
@@ -212,5 +226,6 @@ export async function simulateRun(fleet: FleetOptions, rows: number, opts: Parti
     healthCalls: client.healthCalls,
     answers: client.answers,
     scoutCalls: client.scoutCalls,
+    maxOpenStatus: client.maxOpenStatus,
   };
 }

@@ -177,10 +177,12 @@ describe('planned polls against a simulated endpoint (counted in simulated time)
     expect(longPolled.states).toEqual({ COMPLETED: 1000 });
   });
 
-  it('jobs all alike (the benchmark emulator): about one call per job once learned', async () => {
+  it('jobs all alike (the benchmark emulator): about one call per job once learned, waves polled 32 at a time', async () => {
     const r = await simulateRun({ workers: 100, execMs: () => 10_000 }, 1000);
     expect(r.states).toEqual({ COMPLETED: 1000 });
     expect(r.callsPerJob).toBeLessThanOrEqual(1.1);
     expect(r.addedPct).toBeLessThanOrEqual(5);
+    // 100 jobs end together each wave: their polls wait for warm connections instead of opening 100 new ones.
+    expect(r.maxOpenStatus).toBe(32);
   });
 });
