@@ -25,7 +25,7 @@ export interface PollPolicy {
   pollCost: number;
   /** Before any job ended: the first scout poll this long after the oldest job's start. @default 50 */
   scoutFirstMs: number;
-  /** Before any job ended: each scout poll waits this fraction of the oldest job's age. @default 0.15 */
+  /** Before any job ended: each scout poll waits this fraction of the oldest job's age. @default 0.1 */
   scoutFraction: number;
   /** Recent jobs learned from. @default 128 */
   window: number;
@@ -37,7 +37,7 @@ export const DEFAULT_POLL_POLICY: Readonly<PollPolicy> = {
   tailFraction: 0.1,
   pollCost: 0.3,
   scoutFirstMs: 50,
-  scoutFraction: 0.15,
+  scoutFraction: 0.1,
   window: 128,
 };
 
