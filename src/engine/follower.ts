@@ -15,8 +15,6 @@ export interface LiveJob extends PlannedJob {
   jobId: string;
   delayTime: number | undefined;
   timer: CancelTimer | undefined;
-  /** Waiting for a first job to end before its polls can be planned (it may be scouted meanwhile). */
-  waiting: boolean;
 }
 
 export interface FollowOptions {
@@ -52,7 +50,6 @@ export interface FollowEvents {
  * take: one scout poll at a time goes to the oldest jobs, at waits growing with their age, until one has ended.
  */
 export class JobFollower {
-  /** In submission order (a Map iterates in insertion order): the oldest jobs come first. */
   private readonly live = new Map<string, LiveJob>();
   private readonly o: Required<Omit<FollowOptions, 'fleet'>> & Pick<FollowOptions, 'fleet'>;
   private longPolls: boolean;
@@ -64,6 +61,8 @@ export class JobFollower {
   private readonly plan: PollPredictor;
   private readonly budget: StatusBudget;
   private seq = 0;
+  /** Jobs waiting for a first job to end before their polls can be planned (scouted meanwhile), oldest first. */
+  private readonly waiting = new Set<LiveJob>();
   private scoutTimer: CancelTimer | undefined;
   private stopped = false;
 
@@ -104,7 +103,6 @@ export class JobFollower {
       startAt: undefined,
       planStart: undefined,
       ruledOut: undefined,
-      waiting: false,
     };
     this.live.set(jobId, l);
     this.observeFleet();
@@ -121,6 +119,7 @@ export class JobFollower {
     this.scoutTimer?.();
     for (const l of this.live.values()) l.timer?.();
     this.live.clear();
+    this.waiting.clear();
     this.overOpen.length = 0;
   }
 
@@ -136,11 +135,11 @@ export class JobFollower {
     const now = this.clock.now();
     const at = this.plan.nextPoll(l, now);
     if (at === undefined) {
-      l.waiting = true;
+      this.waiting.add(l);
       this.scout();
       return;
     }
-    l.waiting = false;
+    this.waiting.delete(l);
     this.schedulePoll(l, at - now);
   }
 
@@ -150,13 +149,7 @@ export class JobFollower {
    */
   private scout(): void {
     if (this.scoutTimer || this.stopped) return;
-    let oldest: LiveJob | undefined;
-    for (const l of this.live.values()) {
-      if (l.waiting) {
-        oldest = l;
-        break;
-      }
-    }
+    const oldest = this.waiting.values().next().value;
     if (!oldest) return;
     const now = this.clock.now();
     const wait = scoutDelay(now - this.plan.start(oldest), this.o.poll);
@@ -167,8 +160,8 @@ export class JobFollower {
       let pick: LiveJob | undefined;
       let queued: LiveJob | undefined;
       let seen = 0;
-      for (const l of this.live.values()) {
-        if (!l.waiting || l.timer) continue;
+      for (const l of this.waiting) {
+        if (l.timer) continue;
         if (l.status === 'IN_QUEUE') {
           queued ??= l;
           continue;
@@ -190,7 +183,8 @@ export class JobFollower {
     }
     this.scoutTimer?.();
     this.scoutTimer = undefined;
-    for (const l of this.live.values()) if (l.waiting && !l.timer) this.planNext(l);
+    if (this.waiting.size === 0) return;
+    for (const l of [...this.waiting]) if (!l.timer) this.planNext(l);
   }
 
   private schedulePoll(l: LiveJob, ms: number): void {
@@ -239,11 +233,12 @@ export class JobFollower {
       // A long poll that came back early without news (a server ignoring ?wait) must not become a busy loop.
       const early = longPoll && this.clock.now() - (this.lastPollStart.get(l.jobId) ?? 0) < this.o.longPollMs / 2;
       if (longPoll && !early) this.schedulePoll(l, 0);
-      else if (l.waiting) this.scout();
+      else if (this.waiting.has(l)) this.scout();
       else this.planNext(l);
       return;
     }
     this.live.delete(l.jobId);
+    this.waiting.delete(l);
     this.learn(l, s);
     this.events.ended(l, s);
     this.planWaiting();
@@ -272,6 +267,7 @@ export class JobFollower {
 
   private lose(l: LiveJob): void {
     this.live.delete(l.jobId);
+    this.waiting.delete(l);
     this.events.lost(l);
     this.planWaiting();
   }
