@@ -105,7 +105,6 @@ export class JobFollower {
       ruledOut: undefined,
     };
     this.live.set(jobId, l);
-    this.observeFleet();
     this.plan.admitted(l);
     // A long poll, or a status call that runs the handler (local test server), is best sent at once; so is the first
     // look at a job of an earlier run (it may have ended while we were away).
@@ -132,6 +131,7 @@ export class JobFollower {
 
   /** Plans the job's next poll, or leaves it to the scouts while nothing is learned. */
   private planNext(l: LiveJob): void {
+    this.observeFleet();
     const now = this.clock.now();
     const at = this.plan.nextPoll(l, now);
     if (at === undefined) {
@@ -275,7 +275,6 @@ export class JobFollower {
   /** Learn from the job's reported times (delayTime + executionTime): not from our own detection delay. */
   private learn(l: LiveJob, s: StatusResponse): void {
     if (s.status !== 'COMPLETED') return;
-    this.observeFleet();
     const delayTime = typeof s.delayTime === 'number' ? s.delayTime : null;
     const executionTime = typeof s.executionTime === 'number' ? s.executionTime : null;
     this.plan.ended(l, delayTime, executionTime, this.clock.now());
