@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { DEFAULTS } from '../core/defaults.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import type { Clock } from '../engine/clock.js';
 import type { InputFormat } from '../input/types.js';
 import type { BatchProgress } from './progress.js';
 
@@ -95,6 +96,11 @@ export interface RunBatchOptions {
   log?: (message: string) => void;
   /** undici dispatcher (tests, proxies). */
   dispatcher?: Dispatcher;
+  /**
+   * Time as the engine sees it (now and timers). The benchmarks run it at the emulator's timeScale against a
+   * time-scaled emulator, so that the poll plan waits in the simulated ms it learns. @default the system clock
+   */
+  clock?: Clock;
 }
 
 /** The options that have defaults, filled in (resolveOptions). */

@@ -110,7 +110,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const runId = store.startRun(started);
     const billed = store.billed();
     const scheduler = new Scheduler(
-      { client, store, gen: loaded.gen, signal: opts.signal },
+      { client, store, gen: loaded.gen, signal: opts.signal, clock: opts.clock },
       {
         concurrency,
         autoSize: auto ? (opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}) : null,

@@ -6,6 +6,7 @@ import type { HealthPolicy } from './health.js';
 import type { PollPolicy } from './poll-plan.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import type { RatePolicy } from './rate-controller.js';
+import type { StatusBudgetPolicy } from './status-budget.js';
 import type { Retrying } from './requester.js';
 import type { SizingDecision, SizingPolicy } from './sizing.js';
 
@@ -36,6 +37,8 @@ export interface SchedulerOptions {
   maxReruns?: number;
   backoff?: BackoffPolicy;
   poll?: PollPolicy;
+  /** The budget of planned /status polls (RunPod: 2,000 per 10 s, 400 at once). */
+  statusBudget?: StatusBudgetPolicy;
   /** Transient failures in a row (5xx, resets, timeouts; 429s excluded) after which the run gives up. @default 25 */
   maxConsecutiveFailures?: number;
   /** Before any answer, how long an unreachable server is tried before the run stops (requester.ts). @default 30000 */
