@@ -45,6 +45,12 @@ export interface RunBatchOptions {
    * nothing. @default false
    */
   acceptEmptyOutput?: boolean;
+  /**
+   * Generator handlers without return_aggregate_stream: when a job COMPLETED with an empty output, read its chunks
+   * from /stream/{id} (until the job is terminal and no chunk is left) and store them, in order, as the output — a
+   * list of the chunks' outputs, the shape return_aggregate_stream gives. @default false
+   */
+  stream?: boolean;
   /** Field holding the row id. @default 'id' (DEFAULTS.idField) */
   idField?: string;
   /** CSV: infer numbers and booleans. @default false */

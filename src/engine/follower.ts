@@ -1,7 +1,8 @@
 import type { WorkRow } from '../core/records.js';
-import type { StatusResponse } from '../core/wire.js';
+import type { StatusResponse, StreamResponse } from '../core/wire.js';
 import { isTerminal, RUNPOD } from '../core/wire.js';
-import { RequestFailed, verdictOf, type Verdict } from './classify.js';
+import { classify, RequestFailed, verdictOf, type Verdict } from './classify.js';
+import { isEmptyOutput } from './output-check.js';
 import { sleep, type CancelTimer, type Clock } from './clock.js';
 import { DEFAULT_POLL_POLICY, PollPredictor, scoutDelay, type PlannedJob, type PollPolicy } from './poll-plan.js';
 import type { SchedulerClient } from './ports.js';
@@ -26,6 +27,8 @@ export interface FollowOptions {
   maxLongPolls?: number;
   /** The status call may last as long as the handler runs (runpod-python's local test server): no client timeout. */
   untimedStatus?: boolean;
+  /** A COMPLETED job with an empty output gets its chunks from /stream/{id} as its output. @default false */
+  stream?: boolean;
   poll?: PollPolicy;
   /** The fleet-wide budget of planned polls (RunPod's /status limits). */
   statusBudget?: StatusBudgetPolicy;
@@ -80,6 +83,7 @@ export class JobFollower {
       longPollMs: o.longPollMs ?? RUNPOD.maxLongPollMs,
       maxLongPolls: o.maxLongPolls ?? 300,
       untimedStatus: o.untimedStatus ?? false,
+      stream: o.stream ?? false,
       poll: o.poll ?? DEFAULT_POLL_POLICY,
       statusBudget: o.statusBudget ?? DEFAULT_STATUS_BUDGET,
       fleet: o.fleet,
@@ -237,11 +241,49 @@ export class JobFollower {
       else this.planNext(l);
       return;
     }
+    if (this.o.stream && s.status === 'COMPLETED' && isEmptyOutput(s.output)) {
+      try {
+        const chunks = await this.collectStream(l);
+        if (chunks.length > 0) s = { ...s, output: chunks };
+      } catch (err) {
+        if (this.stopped) return;
+        // A 404 on /stream for a job just seen COMPLETED: the endpoint does not serve /stream (classify.ts says so).
+        const v = verdictOf('stream', err);
+        const cause = err instanceof RequestFailed ? err.cause : err;
+        if (v.kind !== 'aborted') this.events.failed(err, v.kind === 'lost' ? classify('stream', cause) : v);
+        return;
+      }
+      if (this.stopped) return;
+    }
     this.live.delete(l.jobId);
     this.waiting.delete(l);
     this.learn(l, s);
     this.events.ended(l, s);
     this.planWaiting();
+  }
+
+  /**
+   * A generator handler's output (no return_aggregate_stream): the chunks /stream/{id} serves, each read once, until
+   * an answer says the job is terminal and has no chunk left — runpod-python's own stream loop. Returns the chunks'
+   * outputs in order.
+   */
+  private async collectStream(l: LiveJob): Promise<unknown[]> {
+    const stream = this.client.stream;
+    if (!stream) return [];
+    const outputs: unknown[] = [];
+    for (;;) {
+      await this.slot();
+      let a: StreamResponse;
+      try {
+        a = await this.requester.request('status', 'stream', (signal) => stream(l.jobId, { signal }), this.signal);
+      } finally {
+        this.closeSlot();
+      }
+      const chunks = Array.isArray(a.stream) ? a.stream : [];
+      for (const c of chunks) outputs.push(c?.output ?? null);
+      if (isTerminal(a.status) && chunks.length === 0) return outputs;
+      if (this.stopped) return outputs;
+    }
   }
 
   /**

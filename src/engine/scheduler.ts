@@ -91,6 +91,7 @@ export class Scheduler {
         longPollMs: o.longPollMs,
         maxLongPolls: o.maxLongPolls,
         untimedStatus: o.untimedStatus,
+        stream: o.stream,
         poll: o.poll,
         statusBudget: o.statusBudget,
         fleet: () => this.sizing?.lastSample ?? null,

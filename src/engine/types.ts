@@ -33,6 +33,8 @@ export interface SchedulerOptions {
   retries: number;
   /** A COMPLETED job with an empty output is a success, not a failed attempt (output-check.ts). @default false */
   acceptEmptyOutput?: boolean;
+  /** Read a COMPLETED job's chunks from /stream/{id} when its output is empty (follower.ts). @default false */
+  stream?: boolean;
   /** Times a row whose job was lost or expired (404 on /status) is run again before it fails. @default 5 */
   maxReruns?: number;
   backoff?: BackoffPolicy;

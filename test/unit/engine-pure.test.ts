@@ -26,6 +26,7 @@ describe('classify', () => {
     ['status', http('status', 403), { kind: 'fatal', code: 'RPB_AUTH' }],
     ['run', http('run', 404), { kind: 'fatal', code: 'RPB_ENDPOINT' }],
     ['status', http('status', 404), { kind: 'lost' }],
+    ['stream', http('stream', 404), { kind: 'fatal', code: 'RPB_ENDPOINT', message: expect.stringContaining('run without --stream') }],
     ['run', http('run', 400), { kind: 'bad-row' }],
     ['run', http('run', 413), { kind: 'bad-row' }],
     ['run', http('run', 422), { kind: 'bad-row' }],
