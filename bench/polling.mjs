@@ -10,10 +10,17 @@
 // 100 workers and 200 rows per size: at most 100 jobs in flight for both clients, so no job waits in a queue.
 //
 // "ours, planned /status" is the engine's fallback when an endpoint does not serve /status-sync (longPoll: false).
-// Its poll plan learns from reported executionTime (simulated ms) but waits in real ms, so it only makes sense at
-// timeScale 1: it runs in real time (the 60 s size takes ~2.5 min). Skip it with --no-fallback.
+// Its poll plan learns from reported times (simulated ms), so it runs on a clock scaled like the emulator (runBatch's
+// `clock` option: now() runs timeScale times faster, timers wait ms / timeScale): every wait it plans is in simulated
+// ms, and its endToEndMs is simulated ms already. Makespan = wall time × timeScale (ingest and output writing
+// included), ideal = Σ reported executionTime / workers. Skip it with --no-fallback.
+// The planned client runs at timeScale min(job / 1 s, --planned-max-scale) (default 10): at timeScale 60, a wave of
+// 100 jobs ending at once is 100 polls that this 2-core machine serves in ~0.5 s real — 30 s simulated, a delay
+// that RunPod (400 concurrent /status) would not add. The 60 s size then takes ~20 s real for 200 rows.
+// --spread s draws each job's executionTime uniformly in job × [1 − s, 1 + s] (default 0: every job alike).
 //
-//   node bench/polling.mjs [--rows 200] [--workers 100] [--sizes 100,1000,10000,60000] [--quick] [--no-fallback]
+//   node bench/polling.mjs [--rows 200] [--workers 100] [--sizes 100,1000,10000,60000] [--spread 0] [--planned-max-scale 10]
+//                          [--quick] [--no-fallback]
 import {
   readJsonl,
   ensureInput,
@@ -38,6 +45,8 @@ const args = parseArgs(process.argv.slice(2), {
   quick: false,
   fallback: true,
   baseline: true,
+  spread: 0,
+  plannedMaxScale: 10,
 });
 if (args.quick) {
   args.rows = Math.min(args.rows, 100);
@@ -48,6 +57,19 @@ watchdog(60 * 60_000, 'polling');
 
 const sizes = String(args.sizes).split(',').map(Number);
 const fallbackSizes = new Set(String(args.fallbackSizes).split(',').map(Number));
+
+/** A clock timeScale times faster than the system's: the engine then waits in the emulator's simulated ms. */
+function scaledClock(ts) {
+  const t0 = Date.now();
+  const p0 = performance.now();
+  return {
+    now: () => t0 + (performance.now() - p0) * ts,
+    setTimer(fn, ms) {
+      const t = setTimeout(fn, Math.max(0, ms / ts));
+      return () => clearTimeout(t);
+    },
+  };
+}
 
 function summarize(rows, ts) {
   const added = [];
@@ -72,8 +94,10 @@ function summarize(rows, ts) {
 }
 
 async function measure(sizeMs, client) {
-  const ts = client === 'ours-planned' ? 1 : Math.max(1, sizeMs / 1000);
-  const emu = await startEmu({ workers: args.workers, executionMs: sizeMs, timeScale: ts, seed: 3 });
+  const ts = Math.max(1, client === 'ours-planned' ? Math.min(sizeMs / 1000, Number(args.plannedMaxScale)) : sizeMs / 1000);
+  const s = Number(args.spread) || 0;
+  const executionMs = s > 0 ? { min: sizeMs * (1 - s), max: sizeMs * (1 + s) } : sizeMs;
+  const emu = await startEmu({ workers: args.workers, executionMs, timeScale: ts, seed: 3 });
   try {
     const input = await ensureInput(args.rows);
     let rows;
@@ -99,7 +123,7 @@ async function measure(sizeMs, client) {
         out: freshDir(`polling-${sizeMs}-${client}`),
         baseUrl: emu.baseUrl,
         maxMs: 20 * 60_000,
-        extra: client === 'ours-planned' ? { longPoll: false } : {},
+        extra: client === 'ours-planned' ? { longPoll: false, clock: scaledClock(ts) } : {},
       });
       rows = [];
       for await (const line of readJsonl(r.result.files.results)) rows.push(line);
@@ -107,6 +131,9 @@ async function measure(sizeMs, client) {
       if (r.overran) rows.overran = true;
     }
     const st = await emu.stats();
+    let execSum = 0;
+    for (const r of rows) if (typeof r.executionTime === 'number') execSum += r.executionTime;
+    const idealMs = execSum / args.workers;
     const statusCalls = st.requests.status + st.requests['status-sync'];
     return {
       jobMs: sizeMs,
@@ -117,7 +144,12 @@ async function measure(sizeMs, client) {
       statusCalls,
       callsPerJob: round(statusCalls / Math.max(1, st.jobsCreated), 2),
       statusSyncCalls: st.requests['status-sync'],
-      ...summarize(rows, ts),
+      // The planned client's clock is scaled: its endToEndMs is in simulated ms already.
+      ...summarize(rows, client === 'ours-planned' ? 1 : ts),
+      makespanS: round((wallMs * ts) / 1000, 1),
+      idealS: round(idealMs / 1000, 1),
+      makespanRatio: round((wallMs * ts) / Math.max(1, idealMs), 3),
+      healthCalls: st.requests.health ?? 0,
       wallRealS: round(wallMs / 1000, 2),
       overran: rows.overran ?? false,
     };
@@ -157,7 +189,8 @@ printTable(
     ['added % p90', 'addedPctP90'],
     ['added ms p50', 'addedMsP50'],
     ['added ms p90', 'addedMsP90'],
+    ['makespan ÷ ideal', 'makespanRatio'],
     ['real s', 'wallRealS'],
   ],
 );
-emit('polling', { args, target: { callsPerJobMax: 1.5, addedPctMax: 10 }, results });
+emit('polling', { args, target: { callsPerJobMax: 1.5, callsPerJobMax100ms: 2.5, addedPctMax: 10, makespanRatioMax: 1.05 }, results });

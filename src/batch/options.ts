@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { DEFAULTS } from '../core/defaults.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import type { Clock } from '../engine/clock.js';
 import type { InputFormat } from '../input/types.js';
 import type { MediaMode } from '../store/meta.js';
 import type { BatchProgress } from './progress.js';
@@ -45,6 +46,12 @@ export interface RunBatchOptions {
    * nothing. @default false
    */
   acceptEmptyOutput?: boolean;
+  /**
+   * Generator handlers without return_aggregate_stream: when a job COMPLETED with an empty output, read its chunks
+   * from /stream/{id} (until the job is terminal and no chunk is left) and store them, in order, as the output — a
+   * list of the chunks' outputs, the shape return_aggregate_stream gives. @default false
+   */
+  stream?: boolean;
   /** Field holding the row id. @default 'id' (DEFAULTS.idField) */
   idField?: string;
   /** CSV: infer numbers and booleans. @default false */
@@ -103,6 +110,11 @@ export interface RunBatchOptions {
   log?: (message: string) => void;
   /** undici dispatcher (tests, proxies). */
   dispatcher?: Dispatcher;
+  /**
+   * Time as the engine sees it (now and timers). The benchmarks run it at the emulator's timeScale against a
+   * time-scaled emulator, so that the poll plan waits in the simulated ms it learns. @default the system clock
+   */
+  clock?: Clock;
 }
 
 /** The options that have defaults, filled in (resolveOptions). */

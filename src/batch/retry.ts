@@ -27,6 +27,7 @@ export async function retryBatch(outDir: string, o: RerunOptions = {}): Promise<
     concurrency: run.concurrency,
     retries: run.retries,
     acceptEmptyOutput: run.acceptEmptyOutput === true,
+    stream: run.stream === true,
     idField: settings.idField,
     pricePerSecond: settings.pricePerSecond,
     media: run.media ?? 'files',

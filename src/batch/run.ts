@@ -93,6 +93,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       concurrency: typeof opts.concurrency === 'number' ? opts.concurrency : 'auto',
       retries,
       acceptEmptyOutput: opts.acceptEmptyOutput === true,
+      stream: opts.stream === true,
       format: opts.format ?? null,
       csvCast: opts.csvCast === true,
       limit: opts.limit ?? null,
@@ -119,13 +120,20 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     const runId = store.startRun(started);
     const billed = store.billed();
     const scheduler = new Scheduler(
-      { client, store: media === 'files' ? mediaStore(store, outDir, log) : store, gen: loaded.gen, signal: opts.signal },
+      {
+        client,
+        store: media === 'files' ? mediaStore(store, outDir, log) : store,
+        gen: loaded.gen,
+        signal: opts.signal,
+        clock: opts.clock,
+      },
       {
         concurrency,
         autoSize: auto ? (opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}) : null,
         healthEveryMs: opts.healthEveryMs,
         retries,
         acceptEmptyOutput: opts.acceptEmptyOutput === true,
+        stream: opts.stream === true,
         retentionMs: opts.retentionMs,
         unreachableMs: opts.unreachableMs,
         admitBelowSeq: opts.admitFirst,

@@ -87,7 +87,7 @@ export async function exportCommand(out: string, format: ExportFormat, output: s
 export async function retryCommand(
   out: string,
   reporter: Reporter,
-  o: { concurrency?: number | 'auto'; retries?: number; acceptEmptyOutput?: boolean },
+  o: { concurrency?: number | 'auto'; retries?: number; acceptEmptyOutput?: boolean; stream?: boolean },
 ): Promise<number> {
   const r = await withSignals(reporter, (signal) => retryBatch(out, { ...o, ...engineHooks(reporter), signal }));
   reporter.log(`${r.requeued} rows that had not completed were queued again`);

@@ -85,6 +85,11 @@ export async function main(argv: string[]): Promise<number> {
               default: false,
               describe: 'a COMPLETED job with no output (none, null, "", [], {}) is a success: for handlers that return nothing',
             })
+            .option('stream', {
+              type: 'boolean',
+              default: false,
+              describe: "generator handlers: a COMPLETED job's output is its chunks read from /stream/{id}, as a list",
+            })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
             .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
@@ -147,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
             maxQueue: a['max-queue'],
             retries: a.retries,
             acceptEmptyOutput: a['accept-empty-output'],
+            stream: a.stream,
             idField: a['id-field'],
             csvCast: a['csv-cast'],
             format: a.format,
@@ -217,6 +223,10 @@ export async function main(argv: string[]): Promise<number> {
               type: 'boolean',
               describe: 'a COMPLETED job with no output is a success [default: as the batch was run]',
             })
+            .option('stream', {
+              type: 'boolean',
+              describe: "read generator handlers' chunks from /stream/{id} [default: as the batch was run]",
+            })
             .option('progress', { type: 'boolean', default: true })
             .example([['$0 retry prompts.jsonl.runpod', 'after fixing the worker, run the failed rows again']]),
         async (a) => {
@@ -224,6 +234,7 @@ export async function main(argv: string[]): Promise<number> {
             concurrency: a.concurrency,
             retries: a.retries,
             acceptEmptyOutput: a['accept-empty-output'],
+            stream: a.stream,
           });
         },
       )

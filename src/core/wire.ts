@@ -35,6 +35,12 @@ export interface StatusResponse {
   error?: unknown;
 }
 
+/** /stream/{id}: the chunks a generator handler yielded since the last call (each ≤ 1 MB), and the job's status. */
+export interface StreamResponse {
+  status: JobStatus | string;
+  stream?: Array<{ output?: unknown }>;
+}
+
 export interface HealthResponse {
   jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number };
   workers: { idle: number; running: number; [k: string]: number };

@@ -91,6 +91,14 @@ export function classify(op: string, err: unknown): Verdict {
     }
     if (s === 404) {
       if (op === 'status' || op === 'cancel' || op === 'retry') return { kind: 'lost', reason: `HTTP 404 on /${op}` };
+      // Asked for a job just seen COMPLETED: the endpoint does not serve /stream (no retry of every row would help).
+      if (op === 'stream')
+        return {
+          kind: 'fatal',
+          code: 'RPB_ENDPOINT',
+          message:
+            'HTTP 404 on /stream for a job the endpoint just reported COMPLETED: it does not serve /stream/{id}; run without --stream',
+        };
       return {
         kind: 'fatal',
         code: 'RPB_ENDPOINT',

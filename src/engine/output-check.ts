@@ -50,7 +50,7 @@ export type OutputProblem =
 export function checkOutput(s: Pick<StatusResponse, 'status' | 'output'>, o: OutputCheckOptions = {}): OutputProblem | null {
   if (s.status !== 'COMPLETED') return null;
   const out = s.output;
-  if (isEmpty(out) || (Array.isArray(out) && out.length === 1 && isEmpty(out[0]))) {
+  if (isEmptyOutput(out)) {
     return o.acceptEmptyOutput
       ? null
       : { kind: 'empty', code: 'RPB_EMPTY_OUTPUT', shape: out === undefined ? 'no output' : JSON.stringify(out) };
@@ -91,8 +91,8 @@ export function emptyMessage(shape: string): string {
   return (
     `empty output: the job COMPLETED with ${shape === 'no output' ? 'no output' : `output ${shape}`}. ` +
     'RunPod reports COMPLETED when the worker could not deliver its result (its result POST was refused), and a generator ' +
-    'handler without return_aggregate_stream leaves its output on /stream/{id} only, which runpod-batch does not read ' +
-    '(there is no --stream yet: set return_aggregate_stream=True in the worker). ' +
+    'handler without return_aggregate_stream leaves its output on /stream/{id} only (run with --stream to read it, ' +
+    'or set return_aggregate_stream=True in the worker). ' +
     'If the handler legitimately returns nothing, run with --accept-empty-output'
   );
 }
@@ -138,6 +138,11 @@ function firstString(...vs: unknown[]): string | undefined {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** No output at all: absent, null, "", [], {}, or a one-element list of one of those. */
+export function isEmptyOutput(out: unknown): boolean {
+  return isEmpty(out) || (Array.isArray(out) && out.length === 1 && isEmpty(out[0]));
 }
 
 function isEmpty(v: unknown): boolean {

@@ -29,4 +29,4 @@ export interface SchedulerStore {
 }
 
 /** The RunPod calls the scheduler makes. */
-export type SchedulerClient = Pick<RunpodClient, 'run' | 'status' | 'statusSync'> & Partial<Pick<RunpodClient, 'health'>>;
+export type SchedulerClient = Pick<RunpodClient, 'run' | 'status' | 'statusSync'> & Partial<Pick<RunpodClient, 'health' | 'stream'>>;

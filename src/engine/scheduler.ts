@@ -86,7 +86,16 @@ export class Scheduler {
       this.clock,
       this.pollAbort.signal,
       { ended: (l, s) => this.ended(l, s), lost: (l) => this.lost(l), failed: (err, v) => this.fail(err, v) },
-      { longPoll: o.longPoll, longPollMs: o.longPollMs, maxLongPolls: o.maxLongPolls, untimedStatus: o.untimedStatus, poll: o.poll },
+      {
+        longPoll: o.longPoll,
+        longPollMs: o.longPollMs,
+        maxLongPolls: o.maxLongPolls,
+        untimedStatus: o.untimedStatus,
+        stream: o.stream,
+        poll: o.poll,
+        statusBudget: o.statusBudget,
+        fleet: () => this.sizing?.lastSample ?? null,
+      },
     );
     this.sizing =
       o.autoSize && health

@@ -8,7 +8,7 @@ import { HttpError } from '../core/errors.js';
 import type { HealthResponse } from '../core/wire.js';
 import type { CancelTimer, Clock } from './clock.js';
 import type { Requester } from './requester.js';
-import { AutoSizer, DEFAULT_SIZING, type SizingDecision, type SizingPolicy } from './sizing.js';
+import { AutoSizer, DEFAULT_SIZING, type HealthSample, type SizingDecision, type SizingPolicy } from './sizing.js';
 
 export interface SizingLoopDeps {
   clock: Clock;
@@ -27,6 +27,8 @@ export class SizingLoop {
   private sizer: AutoSizer | null;
   private decision: SizingDecision;
   private timer: CancelTimer | undefined;
+  /** The latest /health answer, for the poll plan (the worker count); null before the first. */
+  lastSample: HealthSample | null = null;
 
   constructor(
     private readonly d: SizingLoopDeps,
@@ -56,18 +58,16 @@ export class SizingLoop {
       const h = await this.d.requester.once('health', (signal) => this.d.health({ signal }), this.d.signal);
       if (this.d.over() || !this.sizer) return;
       const w = h.workers;
-      this.decision = this.sizer.observe(
-        {
-          at: this.d.clock.now(),
-          idle: w.idle ?? 0,
-          running: w.running ?? 0,
-          initializing: w.initializing ?? 0,
-          throttled: w.throttled ?? 0,
-          inQueue: h.jobs?.inQueue ?? 0,
-          inProgress: h.jobs?.inProgress ?? 0,
-        },
-        this.d.inFlight(),
-      );
+      this.lastSample = {
+        at: this.d.clock.now(),
+        idle: w.idle ?? 0,
+        running: w.running ?? 0,
+        initializing: w.initializing ?? 0,
+        throttled: w.throttled ?? 0,
+        inQueue: h.jobs?.inQueue ?? 0,
+        inProgress: h.jobs?.inProgress ?? 0,
+      };
+      this.decision = this.sizer.observe(this.lastSample, this.d.inFlight());
       this.d.onTarget(this.decision.target);
     } catch (err) {
       if (this.d.over()) return;

@@ -6,6 +6,7 @@ import type { HealthPolicy } from './health.js';
 import type { PollPolicy } from './poll-plan.js';
 import type { SchedulerClient, SchedulerStore } from './ports.js';
 import type { RatePolicy } from './rate-controller.js';
+import type { StatusBudgetPolicy } from './status-budget.js';
 import type { Retrying } from './requester.js';
 import type { SizingDecision, SizingPolicy } from './sizing.js';
 
@@ -32,10 +33,14 @@ export interface SchedulerOptions {
   retries: number;
   /** A COMPLETED job with an empty output is a success, not a failed attempt (output-check.ts). @default false */
   acceptEmptyOutput?: boolean;
+  /** Read a COMPLETED job's chunks from /stream/{id} when its output is empty (follower.ts). @default false */
+  stream?: boolean;
   /** Times a row whose job was lost or expired (404 on /status) is run again before it fails. @default 5 */
   maxReruns?: number;
   backoff?: BackoffPolicy;
   poll?: PollPolicy;
+  /** The budget of planned /status polls (RunPod: 2,000 per 10 s, 400 at once). */
+  statusBudget?: StatusBudgetPolicy;
   /** Transient failures in a row (5xx, resets, timeouts; 429s excluded) after which the run gives up. @default 25 */
   maxConsecutiveFailures?: number;
   /** Before any answer, how long an unreachable server is tried before the run stops (requester.ts). @default 30000 */

@@ -4,13 +4,13 @@ import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { HttpError, NetworkError, RunpodBatchError } from '../core/errors.js';
-import { RUNPOD, type HealthResponse, type RunResponse, type StatusResponse } from '../core/wire.js';
+import { RUNPOD, type HealthResponse, type RunResponse, type StatusResponse, type StreamResponse } from '../core/wire.js';
 import { parseRetryAfter } from './retry-after.js';
 import { redact } from '../core/redact.js';
 import { send, type Answer } from './send.js';
 import { AnswerLane, LARGE_ANSWER_CHARS } from './answer-lane.js';
 
-export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'cancel' | 'retry' | 'purge-queue' | 'health';
+export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'stream' | 'cancel' | 'retry' | 'purge-queue' | 'health';
 
 export interface ClientOptions {
   /** e.g. https://api.runpod.ai/v2, or http://localhost:8000 for runpod-python's local test server. */
@@ -43,6 +43,8 @@ export interface RunpodClient {
   status(jobId: string, opts?: CallOptions): Promise<StatusResponse>;
   /** Long poll: answers as soon as the job is terminal, or after `waitMs` with its current status. */
   statusSync(jobId: string, waitMs: number, opts?: CallOptions): Promise<StatusResponse>;
+  /** A generator handler's chunks since the last call, and the job's status. */
+  stream(jobId: string, opts?: CallOptions): Promise<StreamResponse>;
   cancel(jobId: string, opts?: CallOptions): Promise<StatusResponse>;
   retry(jobId: string, opts?: CallOptions): Promise<RunResponse>;
   health(opts?: CallOptions): Promise<HealthResponse>;
@@ -92,7 +94,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
     const url = root + path;
     let res: Answer;
     try {
-      res = await send(op === 'status' || op === 'status-sync' ? statusDispatcher : shortDispatcher, {
+      res = await send(op === 'status' || op === 'status-sync' || op === 'stream' ? statusDispatcher : shortDispatcher, {
         origin,
         path: prefix + path,
         method,
@@ -150,6 +152,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
         co,
         timeoutMs === 0 ? 0 : waitMs + timeoutMs,
       ),
+    stream: (jobId, co) => call<StreamResponse>('stream', 'GET', `/stream/${encodeURIComponent(jobId)}`, undefined, co),
     cancel: (jobId, co) => call<StatusResponse>('cancel', 'POST', `/cancel/${encodeURIComponent(jobId)}`, undefined, co),
     retry: (jobId, co) => call<RunResponse>('retry', 'POST', `/retry/${encodeURIComponent(jobId)}`, undefined, co),
     health: (co) => call<HealthResponse>('health', 'GET', '/health', undefined, co),

@@ -32,6 +32,8 @@ export interface SavedRun {
   retries: number;
   /** --accept-empty-output (absent in states written before it existed: off). */
   acceptEmptyOutput?: boolean;
+  /** --stream (absent in states written before it existed: off). */
+  stream?: boolean;
   format: 'jsonl' | 'csv' | null;
   csvCast: boolean;
   limit: number | null;

@@ -2,22 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { retryBatch, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
-import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
+import { retryBatch } from '../../src/batch/index.js';
+import type { EmulatorOptions } from '../../src/emulator/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
 import { readJsonl, readResults, readStats } from '../support/results.js';
-import { tempDir, writeJsonl } from '../support/tmp.js';
+import { rowRunner } from '../support/run-rows.js';
+import { tempDir } from '../support/tmp.js';
 
 const dir = tempDir();
 const startEmulator = emulatorsClosedAfterEach();
-let n = 0;
-
-async function run(e: Emulator, rows: number, extra: Partial<RunBatchOptions> = {}) {
-  const input = writeJsonl(dir, `in-${++n}.jsonl`, rows);
-  const out = join(dir, `out-${n}`);
-  const r = await runBatch({ input, out, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, ...extra });
-  return { r, out };
-}
+const run = rowRunner(dir);
 
 interface ErrorLine {
   id: string;

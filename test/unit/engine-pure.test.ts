@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/engine/classify.js';
 import { errorSignature, HealthMonitor } from '../../src/engine/health.js';
-import { DEFAULT_POLL_POLICY, nextPollDelay, RecentWindow } from '../../src/engine/poll-plan.js';
+import { RecentWindow } from '../../src/engine/poll-plan.js';
 import { RateController } from '../../src/engine/rate-controller.js';
 import { HttpError, NetworkError, RunpodBatchError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
@@ -26,6 +26,7 @@ describe('classify', () => {
     ['status', http('status', 403), { kind: 'fatal', code: 'RPB_AUTH' }],
     ['run', http('run', 404), { kind: 'fatal', code: 'RPB_ENDPOINT' }],
     ['status', http('status', 404), { kind: 'lost' }],
+    ['stream', http('stream', 404), { kind: 'fatal', code: 'RPB_ENDPOINT', message: expect.stringContaining('run without --stream') }],
     ['run', http('run', 400), { kind: 'bad-row' }],
     ['run', http('run', 413), { kind: 'bad-row' }],
     ['run', http('run', 422), { kind: 'bad-row' }],
@@ -38,32 +39,6 @@ describe('classify', () => {
   it('never puts the key in a fatal message', () => {
     const v = classify('run', http('run', 401));
     expect(v.kind === 'fatal' && v.message).toMatch(/RUNPOD_API_KEY/);
-  });
-});
-
-describe('nextPollDelay', () => {
-  const base = { status: 'IN_QUEUE', delayTime: undefined, expectedExecMs: undefined, expectedE2eMs: undefined };
-  it.each([
-    ['first poll, nothing known: the initial guess', { ...base, status: undefined, elapsedMs: 0 }, 500],
-    ['first poll at the learned end-to-end time', { ...base, status: undefined, elapsedMs: 0, expectedE2eMs: 3000 }, 3000],
-    [
-      'in progress: at delay + expected execution',
-      { ...base, status: 'IN_PROGRESS', delayTime: 1000, expectedExecMs: 2000, elapsedMs: 1500 },
-      1500,
-    ],
-    ['past the prediction: a tenth of the time waited', { ...base, elapsedMs: 10_000, expectedE2eMs: 5000 }, 1000],
-    ['never below the floor', { ...base, elapsedMs: 100, expectedE2eMs: 150 }, 200],
-    ['never above the cap', { ...base, elapsedMs: 10_000_000 }, 15_000],
-  ])('%s', (_name, ctx, want) => {
-    expect(nextPollDelay(ctx, DEFAULT_POLL_POLICY)).toBe(want);
-  });
-  it('once jobs have finished, detection delay stays within 10% of the time waited past the floor', () => {
-    for (const elapsed of [3000, 10_000, 60_000, 120_000]) {
-      expect(nextPollDelay({ ...base, elapsedMs: elapsed, expectedE2eMs: 1000 }) / elapsed).toBeLessThanOrEqual(0.1);
-    }
-  });
-  it('before any job finished, waits grow by half the time waited: few polls until a first job teaches', () => {
-    expect(nextPollDelay({ ...base, elapsedMs: 4000 })).toBe(2000);
   });
 });
 
