@@ -108,7 +108,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
       throw new NetworkError(op, method, url, scrub(err, secret));
     }
     // A large answer is parsed in its turn, after the /run answers that are ready (answer-lane.ts).
-    if (res.text.length > LARGE_ANSWER_CHARS) await lane.turn();
+    if (res.text.length > LARGE_ANSWER_CHARS) await lane.turn(res.text.length);
     let text = res.text;
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new HttpError(op, method, url, res.statusCode, redact(text, secret), parseRetryAfter(res.headers['retry-after'], Date.now()));
