@@ -161,7 +161,8 @@ async function measure(kind, c) {
       allCompleted: completed === args.rows && fin.code === 0,
       runRequests: st.requests.run,
       wallS: round(wallS, 1),
-      finalRun: result && { wallMs: result.wallMs, submitted: result.submitted },
+      finalRun: result && { wallMs: result.wallMs, submitted: result.submitted, message: result.message, rows: result.rows },
+      finalStderr: fin.code === 0 ? undefined : fin.stderr.slice(-1500),
     };
   } finally {
     await emu.close();

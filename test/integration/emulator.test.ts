@@ -275,7 +275,7 @@ describe('emulator (cloud dialect): workers', () => {
     const emu = await emulator({ workers: 1, executionMs: 60_000 });
     await Promise.all([run(emu, { a: 1 }), run(emu, { a: 2 })]);
     await waitFor(() => emu.health()?.jobs.inProgress === 1, 'one job running');
-    const before = emu.stats.requests.health;
+    const before = emu.stats.requests.health ?? 0;
     expect(emu.health()).toEqual({
       jobs: { completed: 0, failed: 0, inProgress: 1, inQueue: 1, retried: 0 },
       workers: expect.objectContaining({ idle: 0, running: 1, initializing: 0 }),
