@@ -18,7 +18,7 @@
 //   per kill   = the jobs unknown to state.sqlite at the end, attributed to the kill that followed their creation.
 // Target: duplicates per kill ≤ the /run bound (8 /run requests in flight, RunSlots.min in src/engine/sizing.ts).
 //
-//   node bench/kill.mjs [--quick] [--kills 6] [--rows 1500] [--only small,large] [--no-baseline] [--old 0f9f7ff]
+//   node bench/kill.mjs [--quick] [--kills 6] [--rows N (default: small 6,000, large 1,500)] [--only small,large] [--no-baseline] [--old 0f9f7ff]
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ import { BENCH_DIR, ROOT, emit, ensureInput, freshDir, parseArgs, printTable, ro
 const args = parseArgs(process.argv.slice(2), {
   quick: false,
   kills: 6,
-  rows: 1500,
+  rows: 0, // 0: per kind (small 6,000, large 1,500)
   workers: 50,
   maxDelayMs: 1500,
   only: 'small,large',
@@ -38,12 +38,16 @@ const args = parseArgs(process.argv.slice(2), {
 });
 if (args.quick) {
   args.kills = Math.min(args.kills, 3);
-  args.rows = Math.min(args.rows, 400);
+  args.rows = 400;
 }
 watchdog(30 * 60_000, 'kill');
 const RUN_BOUND = 8;
 
-const OUTPUTS = { small: { label: 'small outputs', outputBytes: 0 }, large: { label: '200 KB outputs', outputBytes: 200 * 1024 } };
+// Rows per kind: small outputs go fast, so more rows keep the kills inside the submitting part of the batch.
+const OUTPUTS = {
+  small: { label: 'small outputs', outputBytes: 0, rows: 6000 },
+  large: { label: '200 KB outputs', outputBytes: 200 * 1024, rows: 1500 },
+};
 
 /** Deterministic uniform [0, 1) (mulberry32). */
 function rng(seed) {
@@ -91,10 +95,11 @@ function startClient(c, input, out, baseUrl) {
 
 async function measure(kind, c) {
   const o = OUTPUTS[kind];
+  const rows = args.rows || o.rows;
   const random = rng(args.seed);
   const emu = await startEmu({ workers: args.workers, executionMs: { min: 100, max: 300 }, seed: 5, outputBytes: o.outputBytes });
   try {
-    const input = await ensureInput(args.rows);
+    const input = await ensureInput(rows);
     const out = freshDir(`kill-${kind}-${c.name}`);
     const killedAt = [];
     const delays = [];
@@ -138,14 +143,14 @@ async function measure(kind, c) {
       if (k >= 0) perKill[k]++;
       else unknownAfterLastKill++;
     }
-    const duplicates = st.jobsCreated - args.rows;
+    const duplicates = st.jobsCreated - rows;
     const kills = args.kills - finishedEarly;
     return {
       output: kind,
       label: o.label,
       client: c.name,
       clientLabel: c.label,
-      rows: args.rows,
+      rows,
       kills,
       finishedBeforeKill: finishedEarly,
       delaysMs: delays,
@@ -158,7 +163,7 @@ async function measure(kind, c) {
       bound: RUN_BOUND,
       finalExit: fin.code,
       completed,
-      allCompleted: completed === args.rows && fin.code === 0,
+      allCompleted: completed === rows && fin.code === 0,
       runRequests: st.requests.run,
       wallS: round(wallS, 1),
       finalRun: result && { wallMs: result.wallMs, submitted: result.submitted, message: result.message, rows: result.rows },
@@ -173,7 +178,7 @@ const results = [];
 for (const kind of String(args.only).split(',')) {
   if (!OUTPUTS[kind]) throw new Error(`unknown output kind ${kind} (small, large)`);
   for (const c of clients) {
-    console.error(`kill: ${OUTPUTS[kind].label}: ${c.label}, ${args.kills} kills over ${args.rows} rows…`);
+    console.error(`kill: ${OUTPUTS[kind].label}: ${c.label}, ${args.kills} kills over ${args.rows || OUTPUTS[kind].rows} rows…`);
     results.push(await measure(kind, c));
   }
 }

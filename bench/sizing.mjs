@@ -53,7 +53,12 @@ const JOB = { min: 1000, max: 2000 };
 const AUTO = { minWorkers: 0, coldStartMs: 3000, idleTimeoutMs: 5000, executionMs: JOB };
 const SCENARIOS = {
   fixed3: { label: 'fixed 3 workers (timeScale 4)', emu: { workers: 3, executionMs: JOB, timeScale: 4 }, rows: 240, baselineRows: 240 },
-  fixed20: { label: 'fixed 20 workers (timeScale 4)', emu: { workers: 20, executionMs: JOB, timeScale: 4 }, rows: 1000, baselineRows: 1000 },
+  fixed20: {
+    label: 'fixed 20 workers (timeScale 4)',
+    emu: { workers: 20, executionMs: JOB, timeScale: 4 },
+    rows: 1000,
+    baselineRows: 1000,
+  },
   fixed300: { label: 'fixed 300 workers', emu: { workers: 300, executionMs: JOB, timeScale: 1 }, rows: 6000, baselineRows: 1000 },
   fixed1000: { label: 'fixed 1,000 workers', emu: { workers: 1000, executionMs: JOB, timeScale: 1 }, rows: 20000, baselineRows: 2000 },
   qd60: {
