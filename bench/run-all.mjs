@@ -2,19 +2,20 @@
 // Runs every benchmark one after the other (never in parallel: they measure time and CPU on the same machine) and
 // collects their JSON result lines into bench/out/results-<timestamp>.jsonl (and bench/out/results-latest.jsonl).
 //
-//   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume,export,media] [--profile]
+//   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume,export,media,sizing,kill]
+//                          [--profile]
 //                          [--snapshot <rev>] [--no-snapshot] [--build]
 // By default the engine measured is a private build of git HEAD (bench/snapshot.mjs → bench/out/snapshot-<sha>/),
 // so that others rebuilding dist/ during the ~20 minutes cannot change the engine mid-run. --no-snapshot measures
 // dist/ as it is (--build runs tsc on it first), e.g. for uncommitted changes.
-// Default sizes take about 20 minutes in all (memory + resume: ~10 of them). Each script's output goes to the
+// Default sizes take about 30 minutes in all (memory + resume: ~10 of them; sizing + kill: ~10). Each script's output goes to the
 // terminal as it runs; a script that fails is reported and the others still run.
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, OUT_DIR, ROOT, parseArgs, watchdog } from './lib/common.mjs';
 
-const ALL = ['saturation', 'polling', 'rate-limit', 'overhead', 'memory', 'resume', 'export', 'media'];
+const ALL = ['saturation', 'polling', 'rate-limit', 'overhead', 'memory', 'resume', 'export', 'media', 'sizing', 'kill'];
 const args = parseArgs(process.argv.slice(2), { quick: false, only: ALL.join(','), build: false, profile: false, snapshot: 'HEAD' });
 watchdog(4 * 3600_000, 'run-all');
 

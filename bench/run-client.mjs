@@ -2,6 +2,7 @@
 // One runBatch in a process of its own, so /usr/bin/time can measure its CPU and peak RSS alone.
 // Default settings: only input/out/endpoint/apiKey/baseUrl are passed, progress off.
 //   node bench/run-client.mjs --input FILE --out DIR --base-url URL [--max-ms 3600000] [--concurrency N] [--no-long-poll] [--media off]
+//                             [--no-auto-size] (with --concurrency N: exactly N in flight, the engine before #11)
 // Prints one JSON line: {wallMs, exitCode, submitted, rows, requests, ingest, heapUsedMb, maxMemoryMb}.
 import { parseArgs, API_KEY, ENDPOINT } from './lib/common.mjs';
 import { engine } from './lib/dist.mjs';
@@ -17,6 +18,7 @@ const extra = {};
 if (a.concurrency !== undefined) extra.concurrency = a.concurrency;
 if (a.longPoll === false) extra.longPoll = false;
 if (a.media !== undefined) extra.media = a.media;
+if (a.autoSize === false) extra.autoSize = false;
 // Where the memory is: the largest V8 heap / external / arrayBuffers figures seen (sampled every 500 ms), in MB.
 const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 const sampleMem = () => {

@@ -58,7 +58,7 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** Starts the emulator in a child process. Returns {baseUrl, stats(opts), close()}. */
+/** Starts the emulator in a child process. Returns {baseUrl, stats(opts), health(), setFaults(f), close()}. */
 export async function startEmu(options, { maxMs = 3 * 3600_000, heapMb = 8192 } = {}) {
   const child = fork(join(BENCH_DIR, 'lib', 'emulator-child.mjs'), [], {
     execArgv: [`--max-old-space-size=${heapMb}`],
@@ -96,6 +96,8 @@ export async function startEmu(options, { maxMs = 3 * 3600_000, heapMb = 8192 } 
     baseUrl: ready.baseUrl,
     pid: child.pid,
     stats: async (o = {}) => (await ask({ type: 'stats', ...o }, 'stats')).stats,
+    /** What /health would answer now, read out of band (not counted as a request). */
+    health: async () => (await ask({ type: 'health' }, 'health')).health,
     setFaults: async (faults) => ask({ type: 'setFaults', faults }, 'ok'),
     async close() {
       if (child.exitCode !== null) return;

@@ -1,6 +1,11 @@
 // The emulator in its own process, so its CPU does not compete with the client's event loop (RunPod is remote).
 // Driven over IPC by bench/lib/common.mjs#startEmu: {type:'start', options} → {type:'ready', baseUrl};
-// {type:'stats', windowMs?} → {type:'stats', stats}; {type:'close'} → closes and exits.
+// {type:'stats', windowMs?, jobTimes?, jobIds?, samples?} → {type:'stats', stats}; {type:'health'} → {type:'health', health};
+// {type:'close'} → closes and exits.
+// Options only the child understands (functions cannot cross IPC): `outputBytes` — each job's output is
+// {echo: input, blob: <outputBytes of text>} instead of the echo; `sampleEveryMs` — every that many real ms, the child
+// records what /health would answer (read out of band, not counted as a request): [ms since start, inQueue, inProgress,
+// idle, running, initializing], returned by {type:'stats', samples: true}.
 // It exits by itself when the parent goes away (IPC disconnect) or after --max-ms (a watchdog).
 import { engine } from './dist.mjs';
 
@@ -18,8 +23,16 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', async (msg) => {
   try {
     if (msg.type === 'start') {
-      emu = await startEmulator(msg.options);
+      const { outputBytes, sampleEveryMs, ...options } = msg.options;
+      if (outputBytes) {
+        const blob = 'x'.repeat(outputBytes);
+        options.handler = (input) => ({ echo: input, blob });
+      }
+      emu = await startEmulator(options);
+      if (sampleEveryMs) startSampler(sampleEveryMs);
       process.send({ type: 'ready', baseUrl: emu.baseUrl, url: emu.url });
+    } else if (msg.type === 'health') {
+      process.send({ type: 'health', health: emu.health() });
     } else if (msg.type === 'stats') {
       process.send({ type: 'stats', stats: summarize(msg) });
     } else if (msg.type === 'setFaults') {
@@ -34,8 +47,21 @@ process.on('message', async (msg) => {
   }
 });
 
+const samples = [];
+let sampleT0 = 0;
+function startSampler(everyMs) {
+  sampleT0 = Date.now();
+  const take = () => {
+    const h = emu.health();
+    const w = h.workers;
+    samples.push([Date.now() - sampleT0, h.jobs.inQueue, h.jobs.inProgress, w.idle, w.running, w.initializing]);
+  };
+  take();
+  setInterval(take, everyMs).unref();
+}
+
 /** The emulator's counters plus what the benches derive from its job table (timings, /run admissions per window). */
-function summarize({ windowMs, jobTimes }) {
+function summarize({ windowMs, jobTimes, jobIds, samples: withSamples }) {
   const s = emu.stats;
   let firstCreated = Infinity;
   let lastCreated = -Infinity;
@@ -67,6 +93,8 @@ function summarize({ windowMs, jobTimes }) {
     distinctInputs: s.submissionsByInput.size,
     maxConcurrentRunning: s.maxConcurrentRunning,
     busyMs: s.busyMs,
+    workerMs: s.workerMs,
+    workersStarted: s.workersStarted,
     jobs: emu.jobs.size,
     finished,
     timed,
@@ -89,6 +117,8 @@ function summarize({ windowMs, jobTimes }) {
     }
     out.createdPerWindow = counts;
   }
+  if (jobIds) out.jobIds = [...emu.jobs.values()].map((j) => [j.id, j.createdAt]);
+  if (withSamples) out.samples = { t0: sampleT0, rows: samples };
   if (jobTimes) {
     out.jobTimes = [...emu.jobs.values()].map((j) => [
       j.createdAt,

@@ -103,6 +103,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (problems.length > 0) throw new UsageError(`invalid faults:\n  ${problems.join('\n  ')}`);
       faults.set(f);
     },
+    health() {
+      return emulated?.health();
+    },
     expireAllResults() {
       emulated?.expireAllResults();
     },

@@ -1,5 +1,5 @@
 /** Public types of the local RunPod Serverless emulator (see /work/shared/RUNPOD_API.md for the protocol). */
-import type { JobStatus } from '../core/wire.js';
+import type { HealthResponse, JobStatus } from '../core/wire.js';
 
 /** Operations the emulator counts, rate-limits and routes. `unknown` = no route matched. */
 export type EmulatorOp =
@@ -188,6 +188,11 @@ export interface Emulator {
   jobs: ReadonlyMap<string, EmulatorJob>;
   /** Replace the fault settings at run time. */
   setFaults(f: FaultOptions): void;
+  /**
+   * What /health would answer now, read out of band (not counted in `stats.requests`, no faults): for benchmarks that
+   * sample the queue and the workers without adding /health calls of their own. Undefined for the local dialect.
+   */
+  health(): HealthResponse | undefined;
   /** Make every finished job's result expire now (retention tests). */
   expireAllResults(): void;
   /** Close the server, destroy open sockets, clear all timers, release long polls. */

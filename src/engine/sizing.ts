@@ -162,10 +162,23 @@ function clamp(v: number, lo: number, hi: number): number {
  * is created but its id never arrives), so the bound is small — `min` — unless the pace of the batch needs more:
  * jobs ending per second × the /run latency is how many /run requests keep the target filled; twice that, at most
  * `max` (RunPod allows 200 concurrent /run). Pure: it is told each /run latency and each job end, with the time.
+ *
+ * Both are taken as what the batch sustains, not their means: the latency is the least of the last LATENCY_WINDOW
+ * answers — a /run is timed when its answer is handled, so time the event loop spent on other work (parsing large
+ * outputs, a loaded machine) is in it, and more /run requests in flight do not shorten that wait, they only widen what
+ * a kill pays twice; the pace is the least of the last RATE_WINDOWS windows of job ends — a restart re-attaches the
+ * jobs of the killed run, which end at once. bench/kill.mjs (200 KB outputs, kills 0–1.5 s into each restart) measured
+ * up to 47 duplicates per kill when those raised the bound, and ≤ 8 with the bound pinned at 8, in the same time.
  */
+/** /run answers the latency floor is taken over. */
+export const LATENCY_WINDOW = 32;
+/** Windows of job ends the sustained pace is taken over (the least of them). */
+export const RATE_WINDOWS = 3;
+
 export class RunSlots {
-  private latencyMs = 0;
-  private endRate = 0;
+  private readonly latencies: number[] = [];
+  private next = 0;
+  private readonly rates: number[] = [];
   private windowStart = -1;
   private endedInWindow = 0;
 
@@ -177,7 +190,9 @@ export class RunSlots {
 
   /** A /run answered after `ms`. */
   answered(ms: number): void {
-    this.latencyMs = this.latencyMs === 0 ? ms : 0.8 * this.latencyMs + 0.2 * ms;
+    if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(ms);
+    else this.latencies[this.next] = ms;
+    this.next = (this.next + 1) % LATENCY_WINDOW;
   }
 
   /** A job ended at `now` (ms). */
@@ -186,8 +201,8 @@ export class RunSlots {
     this.endedInWindow++;
     const span = now - this.windowStart;
     if (span >= this.windowMs) {
-      const rate = (this.endedInWindow * 1000) / span;
-      this.endRate = this.endRate === 0 ? rate : 0.7 * this.endRate + 0.3 * rate;
+      this.rates.push((this.endedInWindow * 1000) / span);
+      if (this.rates.length > RATE_WINDOWS) this.rates.shift();
       this.windowStart = now;
       this.endedInWindow = 0;
     }
@@ -195,7 +210,11 @@ export class RunSlots {
 
   /** /run requests allowed in flight now. */
   slots(): number {
-    const need = Math.ceil((2 * this.endRate * this.latencyMs) / 1000);
+    const latencyMs = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
+    // A pace held for RATE_WINDOWS windows: a burst of ends (jobs of an earlier run re-attached at a restart, all
+    // ending at once) is no pace to keep up with.
+    const endRate = this.rates.length < RATE_WINDOWS ? 0 : Math.min(...this.rates);
+    const need = Math.ceil((2 * endRate * latencyMs) / 1000);
     return Math.max(this.min, Math.min(this.max, need));
   }
 }

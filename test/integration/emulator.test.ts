@@ -359,6 +359,22 @@ describe('emulator (cloud dialect): workers', () => {
     expect(after.body.workers).toMatchObject({ idle: 1, running: 0 });
   });
 
+  it('health() answers what /health would, out of band: no request counted', async () => {
+    const emu = await emulator({ workers: 1, executionMs: 60_000 });
+    await Promise.all([run(emu, { a: 1 }), run(emu, { a: 2 })]);
+    await waitFor(() => emu.health()?.jobs.inProgress === 1, 'one job running');
+    const before = emu.stats.requests.health ?? 0;
+    expect(emu.health()).toEqual({
+      jobs: { completed: 0, failed: 0, inProgress: 1, inQueue: 1, retried: 0 },
+      workers: expect.objectContaining({ idle: 0, running: 1, initializing: 0 }),
+    });
+    expect(emu.stats.requests.health).toBe(before);
+    expect((await call('GET', ep(emu, 'health'))).body).toEqual(emu.health());
+    expect(emu.stats.requests.health).toBe(before + 1);
+    const local = await emulator({ dialect: 'local' });
+    expect(local.health()).toBeUndefined();
+  });
+
   it('status-sync returns as soon as the job finishes, or when wait elapses', async () => {
     const emu = await emulator({ executionMs: msOf });
     const r = await run(emu, { ms: 300 });

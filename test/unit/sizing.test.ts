@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutoSizer, DEFAULT_SIZING, type HealthSample, RunSlots } from '../../src/engine/sizing.js';
+import { AutoSizer, DEFAULT_SIZING, type HealthSample, LATENCY_WINDOW, RATE_WINDOWS, RunSlots } from '../../src/engine/sizing.js';
 import { jobTimes, type SimEndpoint, simulate } from '../support/sim-endpoint.js';
 
 const fixed = (n: number, jobMs = jobTimes(1000, 2000)): SimEndpoint => ({
@@ -133,5 +133,32 @@ describe('RunSlots: /run requests in flight at once', () => {
       for (let t = 0; t <= 5000; t += 1000 / rate) s.ended(t);
     }
     expect(Math.abs(s.slots() - want), `slots ${s.slots()}`).toBeLessThanOrEqual(1);
+  });
+
+  // Latencies as the scheduler measures them: when each answer is handled, so a busy event loop adds its own delay.
+  it.each([
+    // 250 jobs/s, a 5 ms network, but most answers wait 40–80 ms behind large outputs being parsed: the bound stays 8.
+    ['a busy event loop, not a slow network', 250, (i: number) => (i % 4 === 0 ? 5 : 40 + (i % 5) * 10), 8],
+    // A slow network with jitter (150–190 ms): every answer is slow, so the pace does need more /run requests.
+    ['a slow network with jitter', 667, (i: number) => 150 + (i % 5) * 10, 200],
+    // The floor is over the last answers only: the network became slow (5 ms, then 150 ms).
+    ['the network became slow', 200, (i: number) => (i < 20 ? 5 : 150), 60],
+  ] as [string, number, (i: number) => number, number][])('%s', (_name, rate, latency, want) => {
+    const s = new RunSlots();
+    for (let i = 0; i < 20 + LATENCY_WINDOW; i++) s.answered(latency(i));
+    for (let t = 0; t <= 5000; t += 1000 / rate) s.ended(t);
+    expect(Math.abs(s.slots() - want), `slots ${s.slots()}`).toBeLessThanOrEqual(1);
+  });
+
+  it("a burst of ends (a restart re-attaching the killed run's jobs) is no pace: the bound stays 8", () => {
+    const s = new RunSlots();
+    for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(100);
+    // 300 re-attached jobs end at once, then 20 jobs/s for 2.5 s.
+    for (let i = 0; i < 300; i++) s.ended(0);
+    for (let t = 50; t <= 2500; t += 50) s.ended(t);
+    expect(s.slots()).toBe(8);
+    // Held for RATE_WINDOWS windows, a real pace counts: 300 jobs/s at 100 ms.
+    for (let t = 2500; t <= 2500 + (RATE_WINDOWS + 1) * 1000; t += 1000 / 300) s.ended(t);
+    expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
   });
 });
