@@ -43,7 +43,7 @@ describe("runpod-python's local test server (runpod-batch run --base-url http://
     expect(e.stats.requests.status).toBeGreaterThanOrEqual(8); // one 405 GET, then POSTs
   });
 
-  it('a raising handler, {"error": …}, and None: FAILED with the error, FAILED with the message, COMPLETED without output', async () => {
+  it('a raising handler, {"error": …}, and None: FAILED with the error, FAILED with the message, FAILED as an empty output', async () => {
     const e = await local({
       handler: (input) => {
         const k = (input as { n: number }).n;
@@ -61,9 +61,15 @@ describe("runpod-python's local test server (runpod-batch run --base-url http://
     expect(a.status).toBe('FAILED');
     expect(a.error).toMatchObject({ error_type: 'ValueError', error_message: 'bad prompt' });
     expect(b).toMatchObject({ status: 'FAILED', error: 'quota exceeded' });
-    expect(c.status).toBe('COMPLETED');
+    // A COMPLETED job without its output is not a success (the output checks) — unless the handler means it.
+    expect(c.status).toBe('FAILED');
+    expect(String(c.error)).toMatch(/^empty output: the job COMPLETED with no output/);
     expect(c).not.toHaveProperty('output');
     expect(d).toMatchObject({ status: 'COMPLETED', output: { ok: 4 } });
+    const accepted = await rehearse(e, 4, undefined, { retries: 0, acceptEmptyOutput: true });
+    const c2 = readResults(accepted.out)[2]!;
+    expect(c2.status).toBe('COMPLETED');
+    expect(c2).not.toHaveProperty('output');
   });
 
   it('slow handlers: a status call lasting longer than the client timeout is awaited, never re-polled', async () => {
