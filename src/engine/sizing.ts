@@ -8,7 +8,7 @@ import { DEFAULTS } from '../core/defaults.js';
  * RunPod never adds workers, too many and jobs wait in its queue — billing after a kill, and outliving the 30-minute
  * result retention while the client is away. So:
  * - **growing** while workers sit idle (feed them), while workers that run several jobs each take every job given
- *   (nothing queued), or while the endpoint is still adding workers (running + initializing grew lately): the target grows by half each observation, up to a queue of 4 jobs per worker (deep
+ *   (nothing queued), or while the endpoint is still adding workers (running + initializing grew lately): the target doubles each observation, up to a queue of 4 jobs per worker (deep
  *   enough for an autoscaler to see, and drained in a few job times once it stops);
  * - **holding** once the worker count has not grown for `settleMs`: the jobs the workers run now plus a short queue of
  *   max(minQueue, queuePerWorker × workers) — enough that no worker waits for its next job;
@@ -109,10 +109,10 @@ export class AutoSizer {
     const busy = Math.max(h.inProgress, h.running);
     const queue = Math.min(p.maxQueue, Math.max(p.minQueue, Math.ceil(p.queuePerWorker * workers)));
     const hold = clamp(busy + queue, p.min, p.max);
-    // Growth: half again per observation, but never a queue of more than 4 jobs per worker (plus the least queue):
+    // Growth: doubling per observation (half again reached 80 request-count workers ~5 s later), but never a queue of more than 4 jobs per worker (plus the least queue):
     // deep enough for an autoscaler to see, shallow enough to drain in a few job times once it stops.
     const growthQueue = Math.min(p.maxQueue, Math.max(queue, GROWTH_QUEUE_PER_WORKER * workers + p.minQueue));
-    const growth = clamp(Math.ceil(Math.max(this.target, inFlight) * 1.5), p.min, Math.min(p.max, busy + h.idle + growthQueue));
+    const growth = clamp(Math.ceil(Math.max(this.target, inFlight) * 2), p.min, Math.min(p.max, busy + h.idle + growthQueue));
     const growingNow = h.at - this.grewAt < p.settleMs;
 
     if (h.idle > 0 && h.inQueue === 0) {
