@@ -90,8 +90,11 @@ export interface Stats {
 
 export const BILLED_SECONDS_NOTE =
   'Counts executionTime only, per job (failed and resubmitted attempts included), each rounded up to a whole second. ' +
-  'RunPod also bills cold start (part of delayTime, not separable in the API response) and the worker idle timeout, ' +
-  'so the real bill is higher; queue wait is not billed.';
+  'RunPod bills each worker from its start to its stop, rounded up once: that adds cold start (part of delayTime, not ' +
+  'separable in the API response) and the idle timeout after its last job, which this leaves out, but rounds up once ' +
+  'per worker, not per job, so for jobs of a second or two on warm workers this overstates (by about a quarter in ' +
+  "the project's benchmark); for jobs of a minute the cold starts and idle timeouts are the larger part. " +
+  'Queue wait is not billed.';
 
 function count(v: number): number {
   return Number.isFinite(v) ? v : 0;
