@@ -20,6 +20,8 @@ export interface Machine {
   booting: boolean;
   bootWaiters: Array<() => void>;
   cancelBoot?: Cancel;
+  /** Real epoch ms the boot under way is due to end. */
+  bootEndsAt?: number;
   /** Real epoch ms its last lane went idle; undefined = never ran (cold). */
   idleSince?: number;
   /** Real epoch ms the worker was started (autoscaling: billed from here to its stop). */

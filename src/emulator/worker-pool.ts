@@ -174,10 +174,12 @@ export class WorkerPool {
     // The job stays IN_QUEUE while its worker boots: cold start is part of delayTime.
     w.phase = 'cold-start';
     m.bootWaiters.push(() => {
-      if (w.token === token) this.execute(w, s, (Date.now() - s.queuedAt) * this.ts);
+      // A timer may fire a millisecond early: the boot ends when it was due, not before.
+      if (w.token === token) this.execute(w, s, (Math.max(Date.now(), m.bootEndsAt ?? 0) - s.queuedAt) * this.ts);
     });
     if (m.booting) return;
     m.booting = true;
+    m.bootEndsAt = now + this.scaled(this.opts.coldStartMs);
     m.cancelBoot = this.timers.after(this.scaled(this.opts.coldStartMs), () => {
       m.booting = false;
       m.cancelBoot = undefined;
