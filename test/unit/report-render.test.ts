@@ -769,3 +769,28 @@ describe('cold starts from each worker’s first job', () => {
     expect(c.count).toBe(1);
   });
 });
+
+describe('the in-flight target in the report', () => {
+  const point = (t: number, target: number, reason: string) => ({ t, target, mode: reason.split(':')[0]!, reason });
+  it('says the latest target and why, and lists the mode changes (HTML escaped)', () => {
+    const changes = [
+      { runId: 1, ...point(T0, 10, 'starting: no /health seen yet') },
+      { runId: 1, ...point(T0 + 3000, 50, 'growing: 40 idle workers') },
+      { runId: 1, ...point(T0 + 30_000, 70, 'holding: 60 workers, queue 8 <b>') },
+    ];
+    const m = buildReportModel({ ...input({}), sizing: { runId: 1, current: changes[2]!, changes } });
+    const md = renderMarkdown(m);
+    expect(md).toContain('**In-flight target** (`--concurrency auto`): 70 at ');
+    expect(md).toMatch(/\| growing: 40 idle workers \|/);
+    expect(md).toMatch(/\| \d\d:\d\d:\d\d UTC \| 10 \| starting: no \/health seen yet \|/);
+    const html = renderHtml(m);
+    expect(html).toContain('<b>In-flight target</b>');
+    expect(html).toContain('holding: 60 workers, queue 8 &lt;b&gt;');
+    expect(html).not.toContain('queue 8 <b>');
+  });
+  it('without auto-sizing, says nothing of it', () => {
+    const m = buildReportModel(input({}));
+    expect(m.sizing).toBeNull();
+    expect(renderMarkdown(m)).not.toContain('In-flight target');
+  });
+});

@@ -97,6 +97,14 @@ export function fmtDuration(ms: number): string {
 }
 
 /** Epoch ms → "2026-01-05 22:01 UTC" (UTC: the same report reads the same everywhere). */
+/** A time of day to the second, UTC ("16:39:05 UTC"): for events minutes apart or less. */
+export function fmtTimeOfDay(epochMs: number): string {
+  if (!Number.isFinite(epochMs)) return '–';
+  const d = new Date(epochMs);
+  if (Number.isNaN(d.getTime())) return '–';
+  return d.toISOString().slice(11, 19) + ' UTC';
+}
+
 export function fmtClock(epochMs: number): string {
   if (!Number.isFinite(epochMs)) return '–';
   const d = new Date(epochMs);

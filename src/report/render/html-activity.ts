@@ -1,5 +1,5 @@
 /** report.html's sections drawn over running time: throughput and jobs in flight, cost, 429s and retries. */
-import { escapeHtml as esc, fmtClock, fmtDuration, fmtInt, fmtNum, fmtUsd, orDash } from './format.js';
+import { escapeHtml as esc, fmtClock, fmtDuration, fmtTimeOfDay, fmtInt, fmtNum, fmtUsd, orDash } from './format.js';
 import { figure } from './html-elements.js';
 import type { ReportModel } from './model.js';
 import { peak, rates, retrySeries } from './series.js';
@@ -131,7 +131,7 @@ function sizingNote(m: ReportModel): string {
     o +=
       `<table><thead><tr><th>time</th><th class="n">target</th><th>why</th></tr></thead><tbody>` +
       z.changes
-        .map((c) => `<tr><td>${esc(fmtClock(c.t))}</td><td class="n">${esc(fmtInt(c.target))}</td><td>${esc(c.reason)}</td></tr>`)
+        .map((c) => `<tr><td>${esc(fmtTimeOfDay(c.t))}</td><td class="n">${esc(fmtInt(c.target))}</td><td>${esc(c.reason)}</td></tr>`)
         .join('') +
       `</tbody></table>` +
       (z.changesLeftOut > 0 ? `<p class="note">${esc(fmtInt(z.changesLeftOut))} earlier changes left out.</p>` : '');

@@ -3,7 +3,7 @@
  * chat). Strings from data are escaped: no raw HTML, no table breaks.
  */
 import { WARM_FIRST_JOB_MS } from './cold-starts.js';
-import { escapeMd as md, fmtClock, fmtDuration, fmtInt, fmtNum, fmtPct, fmtUsd, orDash } from './format.js';
+import { escapeMd as md, fmtClock, fmtDuration, fmtTimeOfDay, fmtInt, fmtNum, fmtPct, fmtUsd, orDash } from './format.js';
 import type { Histogram, ReportModel } from './model.js';
 import { peak, periods, rates } from './series.js';
 import { ESTIMATE_NOTES, RUNPOD_FIGURES, SECTION_TITLES } from './text.js';
@@ -116,7 +116,7 @@ function pauses(m: ReportModel): string {
 
 function throughput(m: ReportModel): string {
   let o = `## ${SECTION_TITLES.throughput}\n\n`;
-  if (m.activity.points.length === 0) return o + 'no data (no progress samples).\n\n';
+  if (m.activity.points.length === 0) return o + 'no data (no progress samples).\n\n' + sizing(m);
   const r = rates(m);
   const E = m.timeline.elapsedMs;
   o += `Peak ${fmtNum(peak(r.completedPerMin))} completed/min${r.smoothing}, overall ${fmtNum(m.summary.throughputPerMinute)}/min (the summary's throughput) over ${fmtDuration(E)} of running time; `;
@@ -148,7 +148,7 @@ function sizing(m: ReportModel): string {
       o += `The last ${fmtInt(z.changes.length)} of its mode changes (${fmtInt(z.changesLeftOut)} earlier left out):\n\n`;
     o += table(
       ['time', 'target', 'why'],
-      z.changes.map((c) => [fmtClock(c.t), fmtInt(c.target), md(c.reason)]),
+      z.changes.map((c) => [fmtTimeOfDay(c.t), fmtInt(c.target), md(c.reason)]),
       [false, true, false],
     );
     o += '\n';
