@@ -181,6 +181,8 @@ export class RunSlots {
   private readonly rates: number[] = [];
   private windowStart = -1;
   private endedInWindow = 0;
+  /** slots() as of the last answer or job end (-1: to compute): the fill loop asks for it once per /run. */
+  private cached = -1;
 
   constructor(
     readonly min = 8,
@@ -193,6 +195,7 @@ export class RunSlots {
     if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(ms);
     else this.latencies[this.next] = ms;
     this.next = (this.next + 1) % LATENCY_WINDOW;
+    this.cached = -1;
   }
 
   /** A job ended at `now` (ms). */
@@ -205,16 +208,19 @@ export class RunSlots {
       if (this.rates.length > RATE_WINDOWS) this.rates.shift();
       this.windowStart = now;
       this.endedInWindow = 0;
+      this.cached = -1;
     }
   }
 
   /** /run requests allowed in flight now. */
   slots(): number {
+    if (this.cached >= 0) return this.cached;
     const latencyMs = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
     // A pace held for RATE_WINDOWS windows: a burst of ends (jobs of an earlier run re-attached at a restart, all
     // ending at once) is no pace to keep up with.
     const endRate = this.rates.length < RATE_WINDOWS ? 0 : Math.min(...this.rates);
     const need = Math.ceil((2 * endRate * latencyMs) / 1000);
-    return Math.max(this.min, Math.min(this.max, need));
+    this.cached = Math.max(this.min, Math.min(this.max, need));
+    return this.cached;
   }
 }
