@@ -41,6 +41,19 @@ function job(i: number, over: Partial<ReportJob> = {}): ReportJob {
 }
 
 /** A ReportInput whose stats come from computeStats over the same rows and jobs (as the CLI will do). */
+/** The report rows as computeStats reads them. */
+function statsRowsOf(rows: ReportRow[]) {
+  return rows.map((r) => ({
+    status: r.status,
+    attempts: r.attempts,
+    expired: 0,
+    lost: 0,
+    delayTime: r.delayTime,
+    executionTime: r.executionTime,
+    e2eMs: r.e2eMs,
+  }));
+}
+
 function input(o: {
   rows?: ReportRow[];
   jobs?: ReportJob[];
@@ -54,15 +67,7 @@ function input(o: {
   const jobs = o.jobs ?? [];
   const price = o.price === undefined ? null : o.price;
   const stats = computeStats({
-    rows: rows.map((r) => ({
-      status: r.status,
-      attempts: r.attempts,
-      expired: 0,
-      lost: 0,
-      delayTime: r.delayTime,
-      executionTime: r.executionTime,
-      e2eMs: r.e2eMs,
-    })),
+    rows: statsRowsOf(rows),
     jobs,
     ops: o.ops ?? {},
     wallSeconds: 60,
@@ -372,15 +377,7 @@ describe('histograms from the latencies computeStats collected', () => {
     );
     const base = input({ rows });
     const { latencies } = computeStatsWithLatencies({
-      rows: rows.map((r) => ({
-        status: r.status,
-        attempts: r.attempts,
-        expired: 0,
-        lost: 0,
-        delayTime: r.delayTime,
-        executionTime: r.executionTime,
-        e2eMs: r.e2eMs,
-      })),
+      rows: statsRowsOf(rows),
       jobs: [],
       ops: {},
       wallSeconds: 60,
