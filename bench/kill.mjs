@@ -22,8 +22,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { BENCH_DIR, ROOT, emit, ensureInput, freshDir, parseArgs, printTable, round, sleep, startEmu, watchdog } from './lib/common.mjs';
+import { DIST_DIR } from './lib/dist.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
   quick: false,
@@ -49,17 +51,8 @@ const OUTPUTS = {
   large: { label: '200 KB outputs', outputBytes: 200 * 1024, rows: 1500 },
 };
 
-/** Deterministic uniform [0, 1) (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1): the emulator's own generator (mulberry32), from the build measured. */
+const { createRng: rng } = await import(pathToFileURL(join(DIST_DIR, 'emulator', 'rng.js')).href);
 
 const clients = [{ name: 'ours', label: 'ours (auto)', flags: [], env: {} }];
 if (args.baseline) clients.push({ name: 'baseline', label: 'fixed 100', flags: ['--concurrency', '100', '--no-auto-size'], env: {} });
