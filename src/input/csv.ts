@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { parse, type CsvError, type InfoRecord } from 'csv-parse';
 import { readError } from './format.js';
-import { issue, makeRow, type ReadContext, type ReadItem } from './row.js';
+import { issue, recordItem, type ReadContext, type SourceItem } from './row.js';
 
 /** Smaller than the JSONL chunk: a CSV chunk turns into many records at once, and this bounds that burst. */
 const CSV_CHUNK_BYTES = 64 * 1024;
@@ -72,8 +72,8 @@ function skipMessage(err: CsvError): string {
  * csv-parse runs in Buffer mode (so invalid UTF-8 can be told apart from a real U+FFFD) and its records are taken
  * from `on_record` as it parses each chunk; the stream side is never read.
  */
-export async function* readCsv(ctx: ReadContext): AsyncGenerator<ReadItem> {
-  const pending: ReadItem[] = [];
+export async function* readCsv(ctx: ReadContext): AsyncGenerator<SourceItem> {
+  const pending: SourceItem[] = [];
   let stopped = false;
   let header: string[] | undefined;
   let headerLine = 1;
@@ -136,7 +136,8 @@ export async function* readCsv(ctx: ReadContext): AsyncGenerator<ReadItem> {
     if (idIndex >= 0 && record[idIndex]!.length > 0) {
       id = record[idIndex]!.toString('utf8');
     }
-    pending.push(makeRow(ctx, line, id, { input }));
+    const item = recordItem(ctx, line, id, input, 'input');
+    if (item !== undefined) pending.push(item);
   };
 
   const onRecord = (record: Buffer[], info: InfoRecord): null => {

@@ -8,7 +8,10 @@ const EXTENSIONS: Record<string, InputFormat> = {
   '.ndjson': 'jsonl',
   '.json': 'jsonl',
   '.csv': 'csv',
+  '.parquet': 'parquet',
 };
+
+const FORMATS: readonly InputFormat[] = ['jsonl', 'csv', 'openai-batch', 'parquet'];
 
 /** A problem with the input file as a whole (not one row): reported at line 0. */
 export function fileError(file: string, message: string, cause?: unknown): InputError {
@@ -20,8 +23,8 @@ export function fileError(file: string, message: string, cause?: unknown): Input
 /** The format to read `path` as: `explicit` when given, else from the extension (case-insensitive). */
 export function detectFormat(path: string, explicit?: InputFormat): InputFormat {
   if (explicit !== undefined) {
-    if (explicit === 'jsonl' || explicit === 'csv') return explicit;
-    throw fileError(path, `unknown input format '${String(explicit)}': use jsonl or csv`);
+    if (FORMATS.includes(explicit)) return explicit;
+    throw fileError(path, `unknown input format '${String(explicit)}': use ${FORMATS.join(', ')}`);
   }
   const ext = extname(path).toLowerCase();
   const format = EXTENSIONS[ext];
@@ -29,7 +32,7 @@ export function detectFormat(path: string, explicit?: InputFormat): InputFormat 
     const what = ext === '' ? 'no extension' : `extension '${ext}'`;
     throw fileError(
       path,
-      `cannot tell the input format from ${what}: name the file .jsonl, .ndjson, .json or .csv, or give the format (jsonl or csv)`,
+      `cannot tell the input format from ${what}: name the file .jsonl, .ndjson, .json, .csv or .parquet, or give the format (jsonl, csv, openai-batch or parquet)`,
     );
   }
   return format;

@@ -1,12 +1,14 @@
 import { checkInputFile, detectFormat } from './format.js';
 import { readJsonl } from './jsonl.js';
-import { readContext, type ReadItem } from './row.js';
+import { compileMapping, mappedProblem } from './map.js';
+import { issue, makeRow, readContext, type ReadContext, type ReadItem, requestBody, type SourceItem } from './row.js';
 import type { InputOptions } from './types.js';
 
 export type { InputFormat, InputOptions, InputRow } from './types.js';
 export type { ReadItem } from './row.js';
 export { detectFormat } from './format.js';
-export { hashBody } from './row.js';
+export { hashBody, shardOf } from './row.js';
+export { mappingText } from './map.js';
 
 /**
  * Streams the file's rows in order. Bad rows yield an 'issue' item (file:line, message) and reading goes on, so the
@@ -19,11 +21,50 @@ export function readInput(path: string, opts: InputOptions = {}): AsyncIterable<
   checkInputFile(path);
   const format = detectFormat(path, opts.format);
   const ctx = readContext(path, opts);
-  return format === 'csv' ? readCsvLazily(ctx) : readJsonl(ctx);
+  if (opts.map !== undefined) ctx.mapper = compileMapping(opts.map);
+  const source = format === 'csv' ? readCsvLazily(ctx) : format === 'parquet' ? readParquetLazily(ctx) : readJsonl(ctx);
+  // Without a mapping the readers build rows themselves and yield no records: no stage in between.
+  return ctx.mapper === undefined ? (source as AsyncIterable<ReadItem>) : mapRecords(ctx, source);
 }
 
 /** csv-parse is loaded only for CSV input: a JSONL run (and every other command) starts without it. */
-async function* readCsvLazily(ctx: ReturnType<typeof readContext>): AsyncGenerator<ReadItem> {
+async function* readCsvLazily(ctx: ReadContext): AsyncGenerator<SourceItem> {
   const { readCsv } = await import('./csv.js');
   yield* readCsv(ctx);
+}
+
+/** The Parquet reader (hyparquet) is loaded only for Parquet input. */
+async function* readParquetLazily(ctx: ReadContext): AsyncGenerator<SourceItem> {
+  const { readParquet } = await import('./parquet.js');
+  yield* readParquet(ctx);
+}
+
+/**
+ * `--map`: each record read becomes the value of the mapping, which follows the JSONL rule (an object with `input`
+ * is a whole body, any other object is the input). A mapping that throws or gives no object is that row's issue.
+ */
+async function* mapRecords(ctx: ReadContext, source: AsyncIterable<SourceItem>): AsyncGenerator<ReadItem> {
+  const mapper = ctx.mapper!;
+  for await (const item of source) {
+    if (item.kind !== 'record') {
+      yield item;
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = await mapper(item.value);
+    } catch (e) {
+      const err = e as { message?: string; position?: number };
+      yield issue(ctx, item.line, `--map failed: ${err.message ?? String(e)}`);
+      continue;
+    }
+    const problem = mappedProblem(value);
+    if (problem !== undefined) {
+      yield issue(ctx, item.line, problem);
+      continue;
+    }
+    const body = requestBody(value as Record<string, unknown>);
+    if (typeof body === 'string') yield issue(ctx, item.line, `--map gave ${body}`);
+    else yield makeRow(ctx, item.line, item.id, body, item.seq);
+  }
 }

@@ -1,24 +1,23 @@
 import { createReadStream } from 'node:fs';
-import type { RunRequestBody } from '../core/wire.js';
 import { readError } from './format.js';
 import { LineSplitter, type LineProblem } from './lines.js';
-import { idProblem, issue, kindOf, makeRow, type ReadContext, type ReadItem } from './row.js';
+import { idProblem, issue, kindOf, recordItem, type ReadContext, type SourceItem } from './row.js';
 
 /** Read chunk size: large chunks cut per-chunk overhead. */
 const CHUNK_BYTES = 256 * 1024;
 
 /** Streams a JSONL file: one row or issue per non-blank line, in order. */
-export async function* readJsonl(ctx: ReadContext): AsyncGenerator<ReadItem> {
+export async function* readJsonl(ctx: ReadContext): AsyncGenerator<SourceItem> {
   const stream = createReadStream(ctx.file, { highWaterMark: CHUNK_BYTES });
   const chunks = stream[Symbol.asyncIterator]();
   const splitter = new LineSplitter(ctx.maxLineBytes);
-  const pending: ReadItem[] = [];
+  const pending: SourceItem[] = [];
   let sawLine = false;
   const sink = (line: number, text: string | null, problem?: LineProblem): void => {
     const item = lineItem(ctx, line, text, problem, !sawLine);
     if (item !== undefined) {
       sawLine = true;
-      pending.push(item);
+      if (item !== null) pending.push(item);
     }
   };
   try {
@@ -42,14 +41,14 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<ReadItem> {
   }
 }
 
-/** One line → row, issue, or undefined for a blank line. */
+/** One line → row, issue, or record to map; undefined for a blank line, null for a row of another shard. */
 export function lineItem(
   ctx: ReadContext,
   line: number,
   text: string | null,
   problem: LineProblem | undefined,
   isFirst: boolean,
-): ReadItem | undefined {
+): SourceItem | undefined | null {
   if (text === null) {
     return issue(ctx, line, problem === 'too-long' ? `line is over ${ctx.maxLineBytes} bytes: too large for a /run body` : 'invalid UTF-8');
   }
@@ -67,6 +66,13 @@ export function lineItem(
     return issue(ctx, line, `row must be a JSON object, got ${kindOf(value)}`);
   }
   const obj = value as Record<string, unknown>;
+  // OpenAI's Batch input format: recognised on the first row (or named with --format openai-batch), then every row.
+  ctx.openai ??= isOpenAiLine(obj);
+  if (ctx.openai) {
+    const problemText = openAiProblem(obj);
+    if (problemText !== undefined) return issue(ctx, line, problemText);
+    return recordItem(ctx, line, obj.custom_id as string, obj, 'openai') ?? null;
+  }
   const rawId = obj[ctx.idField];
   let id: string | number = line;
   if (rawId !== undefined) {
@@ -74,23 +80,26 @@ export function lineItem(
     if (problemText !== undefined) return issue(ctx, line, problemText);
     id = rawId as string | number;
   }
-  let body: RunRequestBody;
-  if (Object.hasOwn(obj, 'input')) {
-    // A request line ({input, webhook?, policy?, s3Config?}); other keys (status, error, … of a fed-back errors.jsonl) are dropped.
-    if (obj.input === null) return issue(ctx, line, 'input must not be null');
-    body = { input: obj.input };
-    if (obj.webhook !== undefined) {
-      if (typeof obj.webhook !== 'string') return issue(ctx, line, `webhook must be a string, got ${kindOf(obj.webhook)}`);
-      body.webhook = obj.webhook;
-    }
-    for (const key of ['policy', 's3Config'] as const) {
-      const v = obj[key];
-      if (v === undefined) continue;
-      if (kindOf(v) !== 'object') return issue(ctx, line, `${key} must be a JSON object, got ${kindOf(v)}`);
-      body[key] = v as Record<string, unknown>;
-    }
-  } else {
-    body = { input: obj };
-  }
-  return makeRow(ctx, line, id, body);
+  return recordItem(ctx, line, id, obj, 'request') ?? null;
+}
+
+const OPENAI_KEYS = ['custom_id', 'method', 'url', 'body'] as const;
+
+/** A line of OpenAI's Batch input format: `{"custom_id", "method", "url", "body"}` and nothing else. */
+export function isOpenAiLine(obj: Record<string, unknown>): boolean {
+  const keys = Object.keys(obj);
+  return keys.length === OPENAI_KEYS.length && OPENAI_KEYS.every((k) => Object.hasOwn(obj, k));
+}
+
+/** What is wrong with a line of an OpenAI Batch file, or undefined. */
+export function openAiProblem(obj: Record<string, unknown>): string | undefined {
+  const missing = OPENAI_KEYS.filter((k) => obj[k] === undefined);
+  if (missing.length > 0) return `OpenAI Batch line without ${missing.join(', ')} (each line needs custom_id, method, url and body)`;
+  if (typeof obj.custom_id !== 'string' || obj.custom_id === '')
+    return `custom_id must be a non-empty string, got ${obj.custom_id === '' ? 'empty string' : kindOf(obj.custom_id)}`;
+  if (obj.method !== 'POST') return `method must be "POST", got ${JSON.stringify(obj.method)}`;
+  if (typeof obj.url !== 'string' || !obj.url.startsWith('/v1/'))
+    return `url must be an OpenAI route such as "/v1/chat/completions", got ${JSON.stringify(obj.url)}`;
+  if (kindOf(obj.body) !== 'object') return `body must be a JSON object, got ${kindOf(obj.body)}`;
+  return undefined;
 }

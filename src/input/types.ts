@@ -1,6 +1,6 @@
 import type { RunRequestBody } from '../core/wire.js';
 
-export type InputFormat = 'jsonl' | 'csv';
+export type InputFormat = 'jsonl' | 'csv' | 'openai-batch' | 'parquet';
 
 /** One row of the input file, ready to be sent to /run. */
 export interface InputRow {
@@ -29,4 +29,8 @@ export interface InputOptions {
   csvCast?: boolean;
   /** Largest /run body accepted, in bytes (RunPod's /run payload limit is 10 MB). @default 10_000_000 */
   maxBodyBytes?: number;
+  /** A JSONata expression turning each row into its request (input/map.ts); its text, not `@file`. */
+  map?: string;
+  /** Only the rows whose id hashes to shard k of n (0 ≤ k < n); the others are read and checked, not yielded. */
+  shard?: { k: number; n: number };
 }

@@ -34,7 +34,7 @@ export interface SavedRun {
   acceptEmptyOutput?: boolean;
   /** --stream (absent in states written before it existed: off). */
   stream?: boolean;
-  format: 'jsonl' | 'csv' | null;
+  format: 'jsonl' | 'csv' | 'openai-batch' | 'parquet' | null;
   csvCast: boolean;
   limit: number | null;
   /** Where base64 media in outputs went: `files` (under <out>/media/) or `off` (kept inline); absent before it existed. */

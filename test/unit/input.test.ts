@@ -321,7 +321,7 @@ describe('body size limit', () => {
     const path = tmpFile('jsonl', `{"a":1}\n{"p":"${'x'.repeat(600_000)}"}\n{"a":3}\n`);
     const ctx = { ...readContext(path), maxLineBytes: 1000 };
     const items: ReadItem[] = [];
-    for await (const item of readJsonl(ctx)) items.push(item);
+    for await (const item of readJsonl(ctx)) if (item.kind !== 'record') items.push(item);
     expect(items.map((i) => (i.kind === 'row' ? i.row.line : `issue ${i.issue.line}: ${i.issue.message}`))).toEqual([
       1,
       'issue 2: line is over 1000 bytes: too large for a /run body',
