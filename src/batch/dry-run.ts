@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
@@ -8,6 +8,8 @@ import { isTerminal } from '../core/wire.js';
 import { resolvePrice } from '../report/cost.js';
 import { Store } from '../store/store.js';
 import { ingest } from './ingest.js';
+import { planInput } from './input-plan.js';
+import { chooseOutDir } from './out-dir.js';
 import type { RunBatchOptions } from './options.js';
 import { runBatch } from './run.js';
 
@@ -27,7 +29,22 @@ export interface Estimate {
   /** Wall time for the rows still to run. */
   seconds: number | null;
   sample?: { rows: number; billedSeconds: number; wallSeconds: number; meanExecutionMs: number | null };
+  /** The first three /run bodies, as the JSON text that will be sent. */
+  preview: string[];
+  /** How the rows relate to the batch already in --out, when there is one: what a run would submit again. */
+  changes?: DryRunChanges;
   notes: string[];
+}
+
+export interface DryRunChanges {
+  added: number;
+  /** Rows whose request differs from the one the batch holds (an edited row, or a changed mapping): they run again. */
+  changed: number;
+  unchanged: number;
+  /** Rows of the batch no longer in the input. */
+  removed: number;
+  /** The mapping is not the one the batch was loaded with. */
+  mapChanged: boolean;
 }
 
 /**
@@ -69,10 +86,12 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
         wallSeconds: s.wallSeconds,
         meanExecutionMs: s.latencyMs.execution?.mean ?? null,
       },
+      preview: [],
       notes,
     };
   }
-  const rows = await countRows(o);
+  const { rows, preview, changes } = await countRows(o);
+  const seen = { preview, ...(changes ? { changes } : {}) };
   if (o.expectedSeconds !== undefined) {
     const billed = rows * Math.ceil(o.expectedSeconds);
     notes.push(
@@ -85,22 +104,70 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
       billedSeconds: billed,
       costUsd: price.perSecond === null ? null : round6(billed * price.perSecond),
       seconds: Math.round((rows * o.expectedSeconds) / concurrency),
+      ...seen,
       notes,
     };
   }
   notes.push('pass --expected-seconds S or --sample N for time and cost');
-  return { rows, basis: 'none', billedSeconds: null, costUsd: null, seconds: null, notes };
+  return { rows, basis: 'none', billedSeconds: null, costUsd: null, seconds: null, ...seen, notes };
 }
 
-/** Validates the whole input exactly as a run would (duplicate ids included), in a throwaway state. */
-async function countRows(o: DryRunOptions): Promise<number> {
+/**
+ * Validates the whole input exactly as a run would (duplicate ids and the mapping included), in a throwaway state,
+ * and compares each row with the batch already in the output folder, if any (read only: nothing there changes).
+ */
+async function countRows(o: DryRunOptions): Promise<{ rows: number; preview: string[]; changes?: DryRunChanges }> {
+  const outDir = chooseOutDir(o.input, o.out, () => {});
+  const existing = existsSync(join(outDir, 'state.sqlite')) ? openExisting(outDir) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'runpod-batch-dry-'));
   const store = Store.open(dir);
   try {
-    const r = await ingest(store, o.input, { format: o.format, idField: o.idField, csvCast: o.csvCast, limit: o.limit });
-    return r.rows;
+    const saved = existing?.store.getMeta('input');
+    const plan = planInput(o, saved, outDir);
+    const preview: string[] = [];
+    const tally = { added: 0, changed: 0, unchanged: 0 };
+    const r = await ingest(store, o.input, {
+      format: o.format,
+      idField: o.idField,
+      csvCast: o.csvCast,
+      limit: o.limit,
+      map: plan.map,
+      shard: plan.shard,
+      onRow: (row) => {
+        if (preview.length < PREVIEW_ROWS) preview.push(row.bodyJson);
+        if (!existing) return;
+        const held = existing.store.rowHash(row.key);
+        if (!held || held.gen !== existing.gen) tally.added++;
+        else if (held.hash === row.hash) tally.unchanged++;
+        else tally.changed++;
+      },
+    });
+    if (!existing) return { rows: r.rows, preview };
+    const removed = Math.max(0, existing.rows - tally.changed - tally.unchanged);
+    const mapChanged = (saved?.map ?? null) !== (plan.map ?? null);
+    return { rows: r.rows, preview, changes: { ...tally, removed, mapChanged } };
   } finally {
     store.close();
+    existing?.store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const PREVIEW_ROWS = 3;
+
+/** The batch in the output folder, read only, with its current generation's row count. */
+function openExisting(outDir: string): { store: Store; gen: number; rows: number } | undefined {
+  let store: Store;
+  try {
+    store = Store.open(outDir, { mustExist: true, readonly: true });
+  } catch {
+    return undefined;
+  }
+  const gen = store.getMeta('gen');
+  if (!gen) {
+    store.close();
+    return undefined;
+  }
+  const rows = Object.values(store.counts(gen)).reduce((a, b) => a + b, 0);
+  return { store, gen, rows };
 }

@@ -56,8 +56,16 @@ export interface RunBatchOptions {
   idField?: string;
   /** CSV: infer numbers and booleans. @default false */
   csvCast?: boolean;
-  /** Input format, when the extension does not tell. */
+  /** Input format, when the extension does not tell (an OpenAI Batch file is also recognised by its first line). */
   format?: InputFormat;
+  /**
+   * A JSONata expression (or `@path` of a file holding one) that turns each row into its request; its value follows
+   * the JSONL rule (an object with `input` is a whole body, any other object is the input). A rerun without it keeps
+   * the batch's mapping; `false` drops it. @default the batch's mapping, else none
+   */
+  map?: string | false;
+  /** Run only the rows whose id hashes to shard k (0-based) of n: `{k, n}` or `'k/n'`. @default the folder's shard, else all rows */
+  shard?: { k: number; n: number } | string;
   /** USD per billed second, for estimatedCostUsd. Wins over `gpu`. @default null (cost not estimated) */
   pricePerSecond?: number | null;
   /** GPU class from the price table (src/report/prices.ts), e.g. '24gb', 'a100', 'h100': sets the price per second. */

@@ -15,6 +15,7 @@ import { acquireLock } from '../store/lock.js';
 import type { BatchSettings } from '../store/meta.js';
 import { Store } from '../store/store.js';
 import { ingest, type IngestResult } from './ingest.js';
+import { planInput } from './input-plan.js';
 import { mediaStore, sweepMedia } from './media.js';
 import { resolveOptions, type RunBatchOptions } from './options.js';
 import { checkSameInput, chooseOutDir } from './out-dir.js';
@@ -77,7 +78,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       );
     }
     if (!opts.fromState && !opts.replaceInput) checkSameInput(store.getMeta('input'), opts.input, outDir);
-    const loaded = opts.fromState ? fromState(store, outDir) : await load(store, opts, idField, log);
+    const loaded = opts.fromState ? fromState(store, outDir) : await load(store, opts, idField, log, outDir);
     loadedInput = true;
     const settings: BatchSettings = {
       idField,
@@ -239,10 +240,23 @@ function checkOutDir(outDir: string): void {
 }
 
 /** Validates and loads the input (or finds it unchanged), and says how it relates to the last run. */
-async function load(store: Store, opts: RunBatchOptions, idField: string, log: (m: string) => void): Promise<IngestResult> {
-  const loaded = await ingest(store, opts.input, { format: opts.format, idField, csvCast: opts.csvCast, limit: opts.limit });
+async function load(store: Store, opts: RunBatchOptions, idField: string, log: (m: string) => void, outDir: string): Promise<IngestResult> {
+  const plan = planInput(opts, store.getMeta('input'), outDir);
+  for (const note of plan.notes) log(note);
+  const loaded = await ingest(store, opts.input, {
+    format: opts.format,
+    idField,
+    csvCast: opts.csvCast,
+    limit: opts.limit,
+    map: plan.map,
+    shard: plan.shard,
+  });
   if (loaded.skipped) log(`resuming: ${opts.input} is unchanged since the last run`);
-  else if (loaded.gen > 1) {
+  else if (loaded.mapChanged && loaded.added === 0 && loaded.removed === 0) {
+    log(
+      `the mapping (--map) changed since the last run: ${loaded.changed} rows get another request and run again, ${loaded.unchanged} keep their results`,
+    );
+  } else if (loaded.gen > 1) {
     log(
       `input changed since the last run: ${loaded.added} new, ${loaded.changed} changed, ${loaded.removed} removed, ${loaded.unchanged} unchanged rows`,
     );
@@ -255,7 +269,7 @@ function fromState(store: Store, outDir: string): IngestResult {
   const gen = store.getMeta('gen');
   if (!gen) throw new StateError(`${outDir} holds no batch yet: run one with 'runpod-batch run <input>' first`);
   const rows = Object.values(store.counts(gen)).reduce((a, b) => a + b, 0);
-  return { gen, rows, added: 0, changed: 0, unchanged: rows, removed: 0, skipped: true };
+  return { gen, rows, added: 0, changed: 0, unchanged: rows, removed: 0, skipped: true, mapChanged: false };
 }
 
 /** Why the run ended early, when it did (the next step says what to do about it). */

@@ -92,7 +92,20 @@ export async function main(argv: string[]): Promise<number> {
             })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
-            .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
+            .option('format', {
+              choices: ['jsonl', 'csv', 'openai-batch', 'parquet'] as const,
+              describe: 'input format when the extension does not tell (an OpenAI Batch .jsonl is recognised by its first line)',
+            })
+            .option('map', {
+              type: 'string',
+              describe:
+                'JSONata expression (or @file) turning each row into its request, e.g. \'{"prompt": "a photo of " & subject}\'; a rerun keeps it (--no-map drops it)',
+            })
+            .option('shard', {
+              type: 'string',
+              describe:
+                'k/n: run only the rows whose id hashes to shard k (0 … n-1) of n, e.g. $JOB_COMPLETION_INDEX/8; one --out per shard',
+            })
             .option('gpu', {
               type: 'string',
               describe:
@@ -140,6 +153,11 @@ export async function main(argv: string[]): Promise<number> {
               ['$0 run rows.csv --endpoint abc123 --csv-cast --gpu 24gb --max-cost 5', 'CSV input, stop before $5 is spent'],
               ['$0 run rows.jsonl --endpoint abc123 --dry-run --sample 20 --gpu a100', 'run 20 rows, then estimate the rest'],
               ['$0 run rows.jsonl --base-url http://localhost:8000 --limit 50', "rehearse on runpod-python's local test server"],
+              [
+                `$0 run questions.csv --endpoint abc123 --map '{"messages": [{"role": "user", "content": question}]}'`,
+                'map each CSV row into a worker-vllm request',
+              ],
+              ['$0 run batch.jsonl --endpoint abc123 --shard 0/4 --out shard0', 'one machine of four; then: export shard0 shard1 …'],
             ]),
         async (a) => {
           code = await runCommand({
@@ -156,6 +174,8 @@ export async function main(argv: string[]): Promise<number> {
             idField: a['id-field'],
             csvCast: a['csv-cast'],
             format: a.format,
+            ...(a.map !== undefined ? { map: (a.map as string | boolean) === false ? false : String(a.map) } : {}),
+            ...(a.shard !== undefined ? { shard: a.shard } : {}),
             gpu: a.gpu,
             pricePerSecond: a['price-per-second'] ?? null,
             maxCost: a['max-cost'],

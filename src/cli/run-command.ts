@@ -62,6 +62,17 @@ function estimateText(e: Awaited<ReturnType<typeof dryRun>>): string {
         (e.sample.meanExecutionMs !== null ? `, mean execution ${Math.round(e.sample.meanExecutionMs)} ms` : ''),
     );
   }
+  if (e.changes) {
+    const c = e.changes;
+    const what = c.mapChanged ? 'the mapping (--map) changed: ' : '';
+    lines.push(
+      `  against the batch in --out: ${what}${c.added} new, ${c.changed} changed (would run again), ${c.unchanged} unchanged, ${c.removed} removed rows`,
+    );
+  }
+  if (e.preview.length > 0) {
+    lines.push(`  the first ${e.preview.length === 1 ? 'request body' : `${e.preview.length} request bodies`}, as they will be sent:`);
+    for (const body of e.preview) lines.push(`    ${body}`);
+  }
   if (e.billedSeconds !== null) lines.push(`  billed: ~${e.billedSeconds} s`);
   if (e.costUsd !== null) lines.push(`  cost:   ~$${e.costUsd.toFixed(4)}`);
   if (e.seconds !== null) lines.push(`  time:   ~${formatDuration(e.seconds * 1000)}`);

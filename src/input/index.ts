@@ -5,7 +5,7 @@ import { issue, makeRow, readContext, type ReadContext, type ReadItem, requestBo
 import type { InputOptions } from './types.js';
 
 export type { InputFormat, InputOptions, InputRow } from './types.js';
-export type { ReadItem } from './row.js';
+export type { ReadItem, Shard } from './row.js';
 export { detectFormat } from './format.js';
 export { hashBody, shardOf } from './row.js';
 export { mappingText } from './map.js';

@@ -52,6 +52,10 @@ export interface SavedInput {
   idField: string;
   csvCast: boolean;
   limit: number | null;
+  /** The --map expression the rows were mapped with (absent in states written before it existed: none). */
+  map?: string | null;
+  /** --shard k/n: the folder holds that shard's rows only (absent before it existed: all rows). */
+  shard?: { k: number; n: number } | null;
   rows: number;
 }
 

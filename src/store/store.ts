@@ -134,6 +134,11 @@ export class Store {
     return 'changed';
   }
 
+  /** The content hash and generation of the row with this key, if the state has one (the dry run's comparison). */
+  rowHash(key: string): { hash: string; gen: number } | undefined {
+    return this.st.lookup.get(key) as { hash: string; gen: number } | undefined;
+  }
+
   /** Line of the row with this key in the input being ingested (for duplicate-id messages). */
   lineOf(key: string): number {
     return this.st.lineOf.get(key) as number;
