@@ -1,0 +1,137 @@
+/**
+ * #13's inputs against the emulator (real HTTP on 127.0.0.1, real SQLite, real files): a mapped CSV, a rerun whose
+ * mapping changed, an OpenAI Batch file, and shards run into folders of their own.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dryRun, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { StateError } from '../../src/core/errors.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { emulatorsClosedAfterEach } from '../support/emulator.js';
+import { readResults } from '../support/results.js';
+import { tempDir } from '../support/tmp.js';
+
+const dir = tempDir('rpb-inputs-');
+const startEmulator = emulatorsClosedAfterEach();
+
+function opts(e: Emulator, input: string, extra: Partial<RunBatchOptions> = {}): RunBatchOptions {
+  return { input, endpoint: 'test-endpoint', apiKey: 'test-key', baseUrl: e.baseUrl, ...extra };
+}
+
+const VLLM = '{"messages": [{"role": "user", "content": question}], "sampling_params": {"max_tokens": max}}';
+
+describe('--map against the emulator', () => {
+  it('sends the mapped requests; a rerun with another mapping reruns only the rows whose request changed', async () => {
+    const e = await startEmulator({ workers: 4, executionMs: 2 });
+    const csv = join(dir, 'questions.csv');
+    const lines = Array.from({ length: 12 }, (_, i) => `q${i},question ${i},${i < 4 ? 64 : 512}`);
+    writeFileSync(csv, `id,question,max\n${lines.join('\n')}\n`);
+    const out = join(dir, 'questions.runpod');
+    const logs: string[] = [];
+    const first = await runBatch(opts(e, csv, { out, map: VLLM, csvCast: true }));
+    expect(first.exitCode).toBe(0);
+    const results = readResults(out);
+    expect(results.map((r) => r.id)).toEqual(Array.from({ length: 12 }, (_, i) => `q${i}`));
+    expect(results[0]!.input).toEqual({ messages: [{ role: 'user', content: 'question 0' }], sampling_params: { max_tokens: 64 } });
+    expect(results[0]!.output).toEqual({ echo: results[0]!.input });
+    const jobs = e.stats.jobsCreated;
+    expect(jobs).toBe(12);
+
+    // The same mapping again: nothing runs. A rerun without --map keeps the batch's mapping.
+    const again = await runBatch(opts(e, csv, { out, csvCast: true, log: (m) => logs.push(m) }));
+    expect(again.submitted).toBe(0);
+    expect(logs.join('\n')).toMatch(/mapping rows with the batch's --map/);
+
+    // max_tokens capped at 256: the 8 rows with 512 change, the 4 with 64 do not.
+    const capped = '{"messages": [{"role": "user", "content": question}], "sampling_params": {"max_tokens": max > 256 ? 256 : max}}';
+    const est = await dryRun(opts(e, csv, { out, map: capped, csvCast: true }));
+    expect(est.changes).toEqual({ added: 0, changed: 8, unchanged: 4, removed: 0, mapChanged: true });
+    expect(est.preview).toHaveLength(3);
+    expect(JSON.parse(est.preview[0]!)).toEqual({
+      input: { messages: [{ role: 'user', content: 'question 0' }], sampling_params: { max_tokens: 64 } },
+    });
+    expect(e.stats.jobsCreated).toBe(jobs); // the dry run submitted nothing
+    logs.length = 0;
+    const rerun = await runBatch(opts(e, csv, { out, map: capped, csvCast: true, log: (m) => logs.push(m) }));
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.submitted).toBe(8);
+    expect(e.stats.jobsCreated).toBe(jobs + 8);
+    expect(logs.join('\n')).toMatch(/the mapping \(--map\) changed since the last run: 8 rows get another request and run again, 4 keep/);
+    expect(readResults(out).map((r) => (r.input as { sampling_params: { max_tokens: number } }).sampling_params.max_tokens)).toEqual([
+      64, 64, 64, 64, 256, 256, 256, 256, 256, 256, 256, 256,
+    ]);
+  });
+
+  it('a row the mapping fails on stops the run before anything is submitted, with file:line', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 1 });
+    const csv = join(dir, 'seeds.csv');
+    writeFileSync(csv, 'subject,seed\ncat,1\ndog,two\n');
+    const err = await runBatch(opts(e, csv, { map: '{"prompt": "a photo of " & subject, "seed": $number(seed)}' })).catch((x) => x);
+    expect((err as Error).message).toMatch(/seeds\.csv:3: --map failed/);
+    expect(e.stats.jobsCreated).toBe(0);
+  });
+});
+
+describe('OpenAI Batch input', () => {
+  it("runs each line as worker-vllm's passthrough request, keyed by custom_id, in input order", async () => {
+    const e = await startEmulator({
+      workers: 3,
+      executionMs: 1,
+      handler: (input) => {
+        const i = input as { openai_route: string; openai_input: { messages: { content: string }[] } };
+        return [
+          { object: 'chat.completion', route: i.openai_route, choices: [{ message: { content: i.openai_input.messages[0]!.content } }] },
+        ];
+      },
+    });
+    const path = join(dir, 'openai.jsonl');
+    const ids = Array.from({ length: 9 }, (_, i) => `request-${9 - i}`);
+    writeFileSync(
+      path,
+      ids
+        .map((id) =>
+          JSON.stringify({
+            custom_id: id,
+            method: 'POST',
+            url: '/v1/chat/completions',
+            body: { model: 'm', messages: [{ role: 'user', content: id }] },
+          }),
+        )
+        .join('\n') + '\n',
+    );
+    const r = await runBatch(opts(e, path));
+    expect(r.exitCode).toBe(0);
+    const results = readResults(r.outDir);
+    expect(results.map((x) => x.id)).toEqual(ids);
+    expect(results[0]!.output).toEqual([
+      { object: 'chat.completion', route: '/v1/chat/completions', choices: [{ message: { content: 'request-9' } }] },
+    ]);
+  });
+});
+
+describe('--shard k/n', () => {
+  it('n runs into n folders cover every row once; a folder keeps its shard', async () => {
+    const e = await startEmulator({ workers: 4, executionMs: 1 });
+    const path = join(dir, 'sharded.jsonl');
+    writeFileSync(path, Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `s${i}`, prompt: `p${i}` })).join('\n') + '\n');
+    const seen: string[] = [];
+    for (const k of [0, 1, 2]) {
+      const out = join(dir, `shard${k}`);
+      const r = await runBatch(opts(e, path, { out, shard: `${k}/3` }));
+      expect(r.exitCode).toBe(0);
+      const ids = readResults(out).map((x) => String(x.id));
+      expect(ids.length).toBeGreaterThan(0);
+      // Each shard's results keep the input's order.
+      expect(ids).toEqual([...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
+      seen.push(...ids);
+    }
+    expect(seen.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `s${i}`).sort());
+    expect(e.stats.jobsCreated).toBe(40);
+    // Rerun without --shard: the folder's shard; with another: refused.
+    const again = await runBatch(opts(e, path, { out: join(dir, 'shard1') }));
+    expect(again.submitted).toBe(0);
+    expect(again.ingest.rows).toBeLessThan(40);
+    await expect(runBatch(opts(e, path, { out: join(dir, 'shard1'), shard: '2/3' }))).rejects.toThrow(StateError);
+  });
+});
