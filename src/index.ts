@@ -1,8 +1,8 @@
 /** Public API: the same engine the CLI runs, typed. */
 import { DEFAULTS } from './core/defaults.js';
 
-export { runBatch, defaultOutDir } from './batch/index.js';
-export type { RunBatchOptions, BatchResult, BatchProgress } from './batch/index.js';
+export { runBatch, defaultOutDir, dryRun } from './batch/index.js';
+export type { RunBatchOptions, BatchResult, BatchProgress, DryRunOptions, Estimate } from './batch/index.js';
 export type { Outcome } from './engine/scheduler.js';
 export type { Stats, LatencySummary } from './report/stats.js';
 export { startEmulator } from './emulator/index.js';
