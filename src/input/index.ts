@@ -52,7 +52,9 @@ async function* mapRecords(ctx: ReadContext, source: AsyncIterable<SourceItem>):
     }
     let value: unknown;
     try {
-      value = await mapper(item.value);
+      value = mapper(item.value);
+      // The compiled form answers at once; JSONata's evaluator with a promise.
+      if (value instanceof Promise) value = await value;
     } catch (e) {
       const err = e as { message?: string; position?: number };
       yield issue(ctx, item.line, `--map failed: ${err.message ?? String(e)}`);

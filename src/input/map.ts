@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import jsonata from 'jsonata';
 import { UsageError } from '../core/errors.js';
+import { compileFast, FALLBACK } from './map-fast.js';
 import type { Mapper } from './row.js';
 
 /**
@@ -42,7 +43,16 @@ export function compileMapping(text: string): Mapper {
       `--map: $${unstable}() gives another value on every evaluation, so a row's request would change on every run and run again: take the value from the row instead`,
     );
   }
-  return (record) => expr.evaluate(record);
+  const fast = compileFast(expr.ast());
+  if (fast === undefined) return (record) => expr.evaluate(record);
+  return (record) => {
+    try {
+      return fast(record);
+    } catch (e) {
+      if (e !== FALLBACK) throw e;
+      return expr.evaluate(record);
+    }
+  };
 }
 
 /** The name of an unstable function the expression calls, if any. */

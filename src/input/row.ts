@@ -28,8 +28,8 @@ export interface RecordItem {
 /** What a reader yields: rows and issues, and records when a mapping is to be applied to them. */
 export type SourceItem = ReadItem | RecordItem;
 
-/** `--map`: turns a record into the request (or throws / returns undefined). */
-export type Mapper = (record: Record<string, unknown>) => Promise<unknown>;
+/** `--map`: turns a record into the request (or throws / returns undefined); a promise when JSONata evaluates it. */
+export type Mapper = (record: Record<string, unknown>) => unknown;
 
 /** `--shard k/n`: the rows of this shard. */
 export interface Shard {
