@@ -82,7 +82,7 @@ function compile(n: Node): Fn {
       if (n.name !== undefined) throw UNSUPPORTED;
       const p = n.procedure;
       const args = n.arguments;
-      if (!p || p.type !== 'variable' || !Array.isArray(args) || args.length !== 1) throw UNSUPPORTED;
+      if (p?.type !== 'variable' || !Array.isArray(args) || args.length !== 1) throw UNSUPPORTED;
       only(p, ['type', 'value', 'position']);
       const arg = compile(args[0] as Node);
       if (p.value === 'number') return (row) => toNumber(arg(row));
