@@ -28,6 +28,10 @@ export interface BatchStatus {
   sizing: SizingPoint | null;
   /** What to do now, from how the last run stopped (report/next-step.ts). */
   next: NextStep;
+  /** `--shard k/n`: the folder holds that shard of its input; null: all rows. */
+  shard: { k: number; n: number } | null;
+  /** The `--map` expression the rows were mapped with; null: none. */
+  map: string | null;
 }
 
 /** A batch's progress from its state — also while another process runs it (SQLite WAL lets a reader in). */
@@ -56,6 +60,8 @@ export function batchStatus(outDir: string): BatchStatus {
       last,
       sizing: store.getMeta('sizing')?.current ?? null,
       next: nextStep(runningPid !== null ? { kind: 'running' } : store.lastStop(), tallyOf(byState), outDir),
+      shard: store.getMeta('input')?.shard ?? null,
+      map: store.getMeta('input')?.map ?? null,
     };
   } finally {
     store.close();

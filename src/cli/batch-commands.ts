@@ -27,7 +27,8 @@ function statusText(s: BatchStatus): string {
     .join(', ');
   const lines = [
     `${s.outDir}: ${done}/${s.total} rows done (${pct}%) — ${states}`,
-    `  input ${s.input} → ${s.endpoint ?? s.baseUrl}`,
+    `  input ${s.input}${s.shard ? ` (shard ${s.shard.k}/${s.shard.n})` : ''} → ${s.endpoint ?? s.baseUrl}`,
+    ...(s.map ? [`  mapped with --map ${JSON.stringify(s.map.replace(/\s+/g, ' ').trim())}`] : []),
     `  ${s.runs} run(s), ${formatDuration(s.wallSeconds * 1000)} in all; billed ${s.billedSeconds} s` +
       (s.estimatedCostUsd !== null ? ` (~$${s.estimatedCostUsd.toFixed(4)})` : ''),
     s.runningPid !== null ? `  running now (pid ${s.runningPid})` : '  not running',
