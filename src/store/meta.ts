@@ -53,6 +53,11 @@ export interface SavedInput {
   csvCast: boolean;
   limit: number | null;
   rows: number;
+  /**
+   * `run --shard k/n`: this folder holds shard k (1…n) of the input's rows, each row's seq its position among all the
+   * input's rows, so the shards' folders merge back into input order (`export a.runpod b.runpod …`). Absent: all rows.
+   */
+  shard?: { k: number; n: number };
 }
 
 export interface BatchMeta {
