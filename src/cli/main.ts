@@ -197,6 +197,7 @@ export async function main(argv: string[]): Promise<number> {
               type: 'string',
               array: true,
               demandOption: true,
+              default: undefined,
               describe:
                 "a batch's output folder (holds state.sqlite); several: the folders of the shards of one input, merged in input order",
             })
