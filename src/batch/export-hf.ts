@@ -6,8 +6,7 @@ import { AtomicFile, writeFileAtomic } from '../output/atomic-file.js';
 import { datasetCard, type FolderKind, folderKind, mediaFileName, metadataLine, shapeType } from '../output/hf.js';
 import { findMediaRefs, type MediaFinder, type MediaRef, mediaKind } from '../output/media.js';
 import { COLUMNS, ParquetFile, recordOf, recordWeight, SchemaLearner, shardNames } from '../output/parquet.js';
-import type { Store } from '../store/store.js';
-import { openBatch, type OpenedBatch } from './open.js';
+import { type MergedRows, mergedRows } from './merge.js';
 
 /** JSON text per shard, about: a Parquet shard is smaller (columnar, compressed) — the Hub's viewer likes < 500 MB. */
 export const SHARD_BYTES = 256 * 1024 * 1024;
@@ -22,6 +21,8 @@ export interface HfExportOptions {
   shardBytes?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Told when shards of the input are missing from the folders given (merge.ts). */
+  warn?: (message: string) => void;
 }
 
 export interface HfExportResult {
@@ -39,14 +40,14 @@ export interface HfExportResult {
  * Writes the batch's completed rows as a folder `datasets.load_dataset(dir)` reads as it is (output/hf.ts says which
  * rules it follows): Parquet shards for text batches; for batches whose outputs refer to media files, those files in
  * the image/audio/video folder layout with `metadata.jsonl`. Plus a `README.md` dataset card. The folder is built
- * beside `dir` and renamed into place, so `dir` is whole or absent; an existing non-empty `dir` is refused.
+ * beside `dir` and renamed into place, so `dir` is whole or absent; an existing non-empty `dir` is refused. `outDirs`:
+ * one batch folder, or the folders of the shards of one input (merge.ts).
  */
-export function exportHf(outDir: string, dir: string | undefined, o: HfExportOptions = {}): HfExportResult {
+export function exportHf(outDirs: string | readonly string[], dir: string | undefined, o: HfExportOptions = {}): HfExportResult {
   if (!dir) throw new UsageError('export --format hf writes a folder: give it with -o <dir>');
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`${dir} exists and is not empty: export into a new folder`);
   const findMedia = o.findMedia ?? findMediaRefs;
-  const batch = openBatch(outDir, { readonly: true });
-  const { store, gen } = batch;
+  const merged = mergedRows(outDirs, { warn: o.warn });
   const tmp = `${dir}.tmp-${process.pid}`;
   try {
     // Pass 1: which rows go in, whether they carry media, and the schema of the Parquet layout.
@@ -54,7 +55,7 @@ export function exportHf(outDir: string, dir: string | undefined, o: HfExportOpt
     const kinds: Record<string, number> = {};
     let batchRows = 0;
     let notCompleted = 0;
-    for (const r of store.rows(gen)) {
+    for (const r of merged.rows()) {
       batchRows++;
       if (r.state !== 'COMPLETED') {
         notCompleted++;
@@ -64,16 +65,15 @@ export function exportHf(outDir: string, dir: string | undefined, o: HfExportOpt
       for (const ref of findMedia(rec.output)) kinds[mediaKind(ref)] = (kinds[mediaKind(ref)] ?? 0) + 1;
       learner.learn(rec as unknown as Record<string, unknown>, recordWeight(r));
     }
-    if (learner.rows === 0) throw new UsageError(`no row of ${outDir} has completed: there is nothing to put in a dataset yet`);
+    const named = typeof outDirs === 'string' ? outDirs : outDirs.join(', ');
+    if (learner.rows === 0) throw new UsageError(`no row of ${named} has completed: there is nothing to put in a dataset yet`);
     const kind = folderKind(kinds);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     const skipped = [{ count: notCompleted, why: 'not completed' }];
     const written =
-      kind === null
-        ? writeShards(store, gen, learner, tmp, o.shardBytes ?? SHARD_BYTES)
-        : writeFolder(store, gen, outDir, tmp, kind, findMedia, skipped);
-    const facts = cardFacts(batch, {
+      kind === null ? writeShards(merged, learner, tmp, o.shardBytes ?? SHARD_BYTES) : writeFolder(merged, tmp, kind, findMedia, skipped);
+    const facts = cardFacts(merged, {
       rows: written.rows,
       batchRows,
       skipped,
@@ -89,7 +89,7 @@ export function exportHf(outDir: string, dir: string | undefined, o: HfExportOpt
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   } finally {
-    store.close();
+    merged.close();
   }
 }
 
@@ -100,7 +100,7 @@ interface Written {
 }
 
 /** Pass 2 of a text batch: the completed rows in `data/train-0000i-of-0000N.parquet`, about `shardBytes` each. */
-function writeShards(store: Store, gen: number, learner: SchemaLearner, tmp: string, shardBytes: number): Written {
+function writeShards(merged: MergedRows, learner: SchemaLearner, tmp: string, shardBytes: number): Written {
   const columns = learner.columns(DATASET_COLUMNS);
   const wanted = Math.max(1, Math.ceil(learner.weight / shardBytes));
   const perShard = Math.max(1, Math.ceil(learner.rows / wanted));
@@ -111,7 +111,7 @@ function writeShards(store: Store, gen: number, learner: SchemaLearner, tmp: str
   let rows = 0;
   const open = () => new ParquetFile(join(tmp, 'data', names[shard]!), columns);
   try {
-    for (const r of store.rows(gen)) {
+    for (const r of merged.rows()) {
       if (r.state !== 'COMPLETED') continue;
       file ??= open();
       file.add(recordOf(r) as unknown as Record<string, unknown>, recordWeight(r));
@@ -133,12 +133,10 @@ function writeShards(store: Store, gen: number, learner: SchemaLearner, tmp: str
 /**
  * Pass 2 of a media batch: each media file of the layout's kind copied to `train/<its path below --out>`, and one
  * `train/metadata.jsonl` line for it. Files of other kinds, unsafe references and files missing from `--out` are
- * left out and counted.
+ * left out and counted. A row's files are in the folder it comes from.
  */
 function writeFolder(
-  store: Store,
-  gen: number,
-  outDir: string,
+  merged: MergedRows,
   tmp: string,
   kind: FolderKind,
   findMedia: MediaFinder,
@@ -154,7 +152,7 @@ function writeFolder(
   let unsafe = 0;
   let missing = 0;
   const seen = new Set<string>();
-  for (const r of store.rows(gen)) {
+  for (const { row: r, source } of merged.sourced()) {
     if (r.state !== 'COMPLETED') continue;
     const rec = recordOf(r);
     const refs = findMedia(rec.output);
@@ -167,7 +165,7 @@ function writeFolder(
         unsafe++;
         continue;
       }
-      const src = join(outDir, name);
+      const src = join(source.outDir, name);
       if (!existsSync(src)) {
         missing++;
         continue;
@@ -205,25 +203,37 @@ const VERSION = (() => {
   }
 })();
 
+/** The card's facts; of shards, summed (runs, wall time, billed seconds) or spanned (first and last run). */
 function cardFacts(
-  b: OpenedBatch,
+  merged: MergedRows,
   f: Pick<Parameters<typeof datasetCard>[0], 'rows' | 'batchRows' | 'skipped' | 'layout' | 'columns' | 'exportedAt'>,
 ): Parameters<typeof datasetCard>[0] {
-  const { store, settings, target, run } = b;
-  const span = store.runSpan();
-  const billed = store.billed();
+  const { settings, target, run } = merged.sources[0]!;
+  let first: number | null = null;
+  let last: number | null = null;
+  let runs = 0;
+  let wallSeconds = 0;
+  let billedSeconds = 0;
+  for (const { store } of merged.sources) {
+    const span = store.runSpan();
+    if (span.first !== null && (first === null || span.first < first)) first = span.first;
+    if (span.last !== null && (last === null || span.last > last)) last = span.last;
+    runs += store.runCount();
+    wallSeconds += store.wallSeconds();
+    billedSeconds += store.billed().seconds;
+  }
   return {
     ...f,
     title: settings.title,
     input: run.input,
     endpoint: settings.endpointLabel,
     baseUrl: target.baseUrl,
-    firstRun: span.first,
-    lastRun: span.last,
-    runs: store.runCount(),
-    wallSeconds: store.wallSeconds(),
-    billedSeconds: billed.seconds,
-    costUsd: settings.pricePerSecond === null ? null : round6(billed.seconds * settings.pricePerSecond),
+    firstRun: first,
+    lastRun: last,
+    runs,
+    wallSeconds,
+    billedSeconds,
+    costUsd: settings.pricePerSecond === null ? null : round6(billedSeconds * settings.pricePerSecond),
     priceSource: settings.priceSource,
     settings: { concurrency: run.concurrency, retries: run.retries, limit: run.limit, idField: settings.idField, format: run.format },
     version: VERSION,

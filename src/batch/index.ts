@@ -5,7 +5,8 @@
  */
 export { cancelBatch, type CancelSummary } from './cancel.js';
 export { dryRun, type DryRunOptions, type Estimate } from './dry-run.js';
-export { exportBatch, exportParquet, type ExportFormat } from './export.js';
+export { exportBatch, exportParquet, type ExportFormat, type ExportOptions } from './export.js';
+export { type ExportSource, type MergedRows, mergedRows } from './merge.js';
 export { exportHf, type HfExportOptions, type HfExportResult } from './export-hf.js';
 export type { IngestResult } from './ingest.js';
 export type { LatencySummary, Stats } from '../report/stats.js';

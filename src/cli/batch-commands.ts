@@ -59,14 +59,16 @@ function toStdout(chunk: string): void {
   process.stdout.write(chunk);
 }
 
-export async function exportCommand(out: string, format: ExportFormat, output: string | undefined, reporter: Reporter): Promise<number> {
+/** `export <out..>`: one batch folder, or the folders of the shards of one input, merged in input order. */
+export async function exportCommand(outs: string[], format: ExportFormat, output: string | undefined, reporter: Reporter): Promise<number> {
+  const warn = (m: string) => reporter.warn(m);
   if (format === 'parquet') {
-    const rows = exportParquet(out, output);
+    const rows = exportParquet(outs, output, { warn });
     reporter.data('export', { format, output, rows }, `wrote ${rows} rows to ${output}\n`);
     return 0;
   }
   if (format === 'hf') {
-    const r = exportHf(out, output);
+    const r = exportHf(outs, output, { warn });
     const left = r.skipped.map((s) => `${s.count} ${s.why}`).join(', ');
     reporter.data(
       'export',
@@ -78,7 +80,7 @@ export async function exportCommand(out: string, format: ExportFormat, output: s
     return 0;
   }
   try {
-    exportBatch(out, format, output ? { output } : { write: toStdout });
+    exportBatch(outs, format, output ? { output } : { write: toStdout }, { warn });
   } catch (err) {
     if (!(err instanceof PipeClosed)) throw err;
   }

@@ -209,11 +209,19 @@ export async function main(argv: string[]): Promise<number> {
         },
       )
       .command(
-        'export <out>',
-        'Write the results in input order as JSONL, CSV or Parquet, or the completed rows as a Hugging Face dataset folder',
+        'export <out..>',
+        'Write the results in input order as JSONL, CSV, Parquet or OpenAI Batch output, or the completed rows as a Hugging Face dataset folder',
         (y) =>
-          outPositional(y)
-            .option('format', { choices: ['jsonl', 'csv', 'parquet', 'hf'] as const, default: 'jsonl' as const })
+          common(y)
+            .positional('out', {
+              type: 'string',
+              array: true,
+              demandOption: true,
+              default: undefined,
+              describe:
+                "a batch's output folder (holds state.sqlite); several: the folders of the shards of one input, merged in input order",
+            })
+            .option('format', { choices: ['jsonl', 'csv', 'openai', 'parquet', 'hf'] as const, default: 'jsonl' as const })
             .option('output', {
               alias: 'o',
               type: 'string',
@@ -221,8 +229,10 @@ export async function main(argv: string[]): Promise<number> {
             })
             .example([
               ['$0 export prompts.jsonl.runpod --format csv -o results.csv', 'a spreadsheet of inputs and outputs'],
+              ['$0 export prompts.jsonl.runpod --format openai -o output.jsonl', "OpenAI's Batch output file: one line per custom_id"],
               ['$0 export prompts.jsonl.runpod --format parquet -o results.parquet', 'typed columns for pandas, DuckDB, Polars'],
               ['$0 export prompts.jsonl.runpod --format hf -o my-dataset', 'a folder datasets.load_dataset("my-dataset") reads'],
+              ['$0 export part1.runpod part2.runpod part3.runpod -o merged.jsonl', "the shards' folders (run --shard k/n) as one file"],
             ]),
         async (a) => {
           code = await exportCommand(a.out, a.format, a.output, reporterOf(a));

@@ -52,6 +52,13 @@ export class Reporter {
     else process.stderr.write(`runpod-batch: ${message}\n`);
   }
 
+  /** Something the user must know about a result (rows left out of an export): shown even with --quiet. */
+  warn(message: string): void {
+    this.clearLine();
+    if (this.o.format === 'json') this.json(process.stderr, { event: 'warning', message });
+    else process.stderr.write(`runpod-batch: warning: ${message}\n`);
+  }
+
   /** Errors and the run's final message: shown even with --quiet. */
   error(message: string): void {
     this.clearLine();

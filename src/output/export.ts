@@ -1,19 +1,24 @@
 import type { StoredRow } from '../core/records.js';
+import { openaiLine } from './openai.js';
 import { resultLine } from './rows.js';
 
 /** Most columns a CSV export gets; fields past it stay inside the JSON of their parent column. */
 const MAX_COLUMNS = 500;
 
+/** The line formats `exportRows` writes. */
+export type LineFormat = 'jsonl' | 'csv' | 'openai';
+
 /**
- * Writes the results in input order as JSONL (the results.jsonl lines) or CSV. The CSV flattens `input` and `output`
- * objects into dotted columns (`input.prompt`, `output.images.0` is kept as JSON: arrays are not spread), found in a
- * first pass so every line has the same columns. `rows` is called once per pass.
+ * Writes the results in input order as JSONL (the results.jsonl lines), OpenAI's Batch output lines (openai.ts;
+ * `salt` goes into their ids) or CSV. The CSV flattens `input` and `output` objects into dotted columns (`input.prompt`,
+ * `output.images.0` is kept as JSON: arrays are not spread), found in a first pass so every line has the same columns.
+ * `rows` is called once per pass.
  */
-export function exportRows(rows: () => Iterable<StoredRow>, format: 'jsonl' | 'csv', write: (chunk: string) => void): number {
+export function exportRows(rows: () => Iterable<StoredRow>, format: LineFormat, write: (chunk: string) => void, salt = ''): number {
   let n = 0;
-  if (format === 'jsonl') {
+  if (format === 'jsonl' || format === 'openai') {
     for (const r of rows()) {
-      write(resultLine(r) + '\n');
+      write((format === 'jsonl' ? resultLine(r) : openaiLine(r, salt)) + '\n');
       n++;
     }
     return n;

@@ -57,6 +57,11 @@ export interface SavedInput {
   /** --shard k/n: the folder holds that shard's rows only (absent before it existed: all rows). */
   shard?: { k: number; n: number } | null;
   rows: number;
+  /**
+   * `run --shard k/n`: this folder holds shard k (1…n) of the input's rows, each row's seq its position among all the
+   * input's rows, so the shards' folders merge back into input order (`export a.runpod b.runpod …`). Absent: all rows.
+   */
+  shard?: { k: number; n: number };
 }
 
 export interface BatchMeta {

@@ -5,6 +5,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { readParquetFile } from '../support/parquet-read.js';
 import { readJsonl, readResults } from '../support/results.js';
 import { cliStatus, runCli, startCli } from '../support/cli.js';
+import { splitIntoShards } from '../support/shards.js';
 import { emulatorsClosedAfterEach, ENV } from '../support/emulator.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -133,6 +134,36 @@ describe('commands around a batch', () => {
     const again = await runCli(['export', b.out, '--format', 'hf', '-o', ds]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/exists and is not empty/);
+  });
+
+  it("export takes the folders of an input's shards and writes one file in input order (--format openai)", async () => {
+    emu = await startEmulator();
+    const b = batch(9);
+    expect((await runCli(b.run(), ENV)).code).toBe(0);
+    const whole = await runCli(['export', b.out, '--format', 'openai']);
+    expect(whole.code).toBe(0);
+    const lines = whole.stdout
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.custom_id)).toEqual(Array.from({ length: 9 }, (_, i) => `r${i + 1}`));
+    expect(lines[0]).toMatchObject({ response: { status_code: 200, body: { echo: { id: 'r1', prompt: 'p1', n: 1 } } }, error: null });
+
+    const [s1, s2, s3] = splitIntoShards(b.out, 3, join(dir, `c${n}-shards`));
+    const merged = await runCli(['export', s3!, s1!, s2!, '--format', 'openai']);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toBe(whole.stdout);
+    expect(merged.stderr).toBe('');
+
+    const file = join(dir, 'merged-two.jsonl');
+    const two = await runCli(['export', s1!, s3!, '-o', file]);
+    expect(two.code).toBe(0);
+    expect(two.stderr).toMatch(/^runpod-batch: warning: shard 2\/3 of .*c\d+\.jsonl is not among the folders given/);
+    expect(readJsonl(file).map((r) => r.id)).toEqual(['r1', 'r3', 'r4', 'r6', 'r7', 'r9']);
+
+    const mixed = await runCli(['export', b.out, s1!]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/is not a shard \(its batch was not run with --shard k\/n\)/);
   });
 
   it('retry runs the rows that failed again', async () => {
