@@ -98,7 +98,7 @@ function checkShards(sources: ExportSource[]): { shards: number; missing: number
     byK.set(k, s.outDir);
   }
   const missing: number[] = [];
-  for (let k = 1; k <= n!; k++) if (!byK.has(k)) missing.push(k);
+  for (let k = 0; k < n!; k++) if (!byK.has(k)) missing.push(k);
   return { shards: n!, missing };
 }
 

@@ -54,14 +54,13 @@ export interface SavedInput {
   limit: number | null;
   /** The --map expression the rows were mapped with (absent in states written before it existed: none). */
   map?: string | null;
-  /** --shard k/n: the folder holds that shard's rows only (absent before it existed: all rows). */
+  /**
+   * `--shard k/n`: the folder holds shard k (0 … n-1) of the input's rows, each row's seq its position among all the
+   * input's rows, so the shards' folders merge back into input order (`export a.runpod b.runpod …`). Absent (states
+   * before it existed) or null: all rows.
+   */
   shard?: { k: number; n: number } | null;
   rows: number;
-  /**
-   * `run --shard k/n`: this folder holds shard k (1…n) of the input's rows, each row's seq its position among all the
-   * input's rows, so the shards' folders merge back into input order (`export a.runpod b.runpod …`). Absent: all rows.
-   */
-  shard?: { k: number; n: number };
 }
 
 export interface BatchMeta {

@@ -158,7 +158,7 @@ describe('commands around a batch', () => {
     const file = join(dir, 'merged-two.jsonl');
     const two = await runCli(['export', s1!, s3!, '-o', file]);
     expect(two.code).toBe(0);
-    expect(two.stderr).toMatch(/^runpod-batch: warning: shard 2\/3 of .*c\d+\.jsonl is not among the folders given/);
+    expect(two.stderr).toMatch(/^runpod-batch: warning: shard 1\/3 of .*c\d+\.jsonl is not among the folders given/);
     expect(readJsonl(file).map((r) => r.id)).toEqual(['r1', 'r3', 'r4', 'r6', 'r7', 'r9']);
 
     const mixed = await runCli(['export', b.out, s1!]);

@@ -227,7 +227,7 @@ describe('export of several shard folders', () => {
     const warnings: string[] = [];
     const got = lines([shards[0]!, shards[2]!], 'openai', (m) => warnings.push(m));
     expect(warnings).toEqual([
-      expect.stringMatching(/^shard 2\/3 of .*openai\.jsonl is not among the folders given: its rows are not in the export$/),
+      expect.stringMatching(/^shard 1\/3 of .*openai\.jsonl is not among the folders given: its rows are not in the export$/),
     ]);
     const want = lines(out, 'openai').filter((_, seq) => seq % 3 !== 1);
     expect(got).toEqual(want);
@@ -235,11 +235,11 @@ describe('export of several shard folders', () => {
 
   it('refuses folders that are not distinct shards of one input', async () => {
     expect(() => lines([shards[0]!, shards[0]!], 'jsonl')).toThrow(
-      /shard 1\/3 is given twice \(.*shard-1-of-3\.runpod and .*shard-1-of-3\.runpod\)/,
+      /shard 0\/3 is given twice \(.*shard-0-of-3\.runpod and .*shard-0-of-3\.runpod\)/,
     );
     expect(() => lines([out, shards[0]!], 'jsonl')).toThrow(/openai\.runpod is not a shard \(its batch was not run with --shard k\/n\)/);
     const halves = splitIntoShards(out, 2, join(dir, 'two'));
-    expect(() => lines([shards[0]!, halves[1]!], 'openai')).toThrow(/shard 2\/2, .* one of 3: the input was not split alike/);
+    expect(() => lines([shards[0]!, halves[1]!], 'openai')).toThrow(/shard 1\/2, .* one of 3: the input was not split alike/);
     expect(() => exportParquet([shards[0]!, halves[1]!], join(dir, 'x.parquet'))).toThrow(/not split alike/);
 
     // Shards of another input.
@@ -254,11 +254,11 @@ describe('export of several shard folders', () => {
     });
     const otherShards = splitIntoShards(other, 3, join(dir, 'other'));
     expect(() => lines([shards[0]!, otherShards[1]!], 'jsonl')).toThrow(
-      /other\/shard-2-of-3\.runpod and .*shard-1-of-3\.runpod are not shards of the same input: .*other\.jsonl/,
+      /other\/shard-1-of-3\.runpod and .*shard-0-of-3\.runpod are not shards of the same input: .*other\.jsonl/,
     );
 
     // Shards cut differently (the same k/n labels, overlapping rows): found while merging.
-    const cut = splitIntoShards(out, 3, join(dir, 'cut'), (seq) => (seq < 10 ? 1 : seq < 20 ? 2 : 3));
+    const cut = splitIntoShards(out, 3, join(dir, 'cut'), (seq) => (seq < 10 ? 0 : seq < 20 ? 1 : 2));
     expect(() => lines([shards[0]!, cut[1]!], 'jsonl')).toThrow(
       /both hold row 13 of the input .*: they are not disjoint shards of one input/,
     );

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dryRun, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
+import { dryRun, exportBatch, runBatch, type RunBatchOptions } from '../../src/batch/index.js';
 import { StateError } from '../../src/core/errors.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { emulatorsClosedAfterEach } from '../support/emulator.js';
@@ -74,39 +74,67 @@ describe('--map against the emulator', () => {
 });
 
 describe('OpenAI Batch input', () => {
-  it("runs each line as worker-vllm's passthrough request, keyed by custom_id, in input order", async () => {
+  it("round-trips: each line runs as worker-vllm's passthrough request keyed by custom_id, and export --format openai gives every custom_id once, in input order, with the response or an error", async () => {
     const e = await startEmulator({
       workers: 3,
       executionMs: 1,
       handler: (input) => {
         const i = input as { openai_route: string; openai_input: { messages: { content: string }[] } };
-        return [
-          { object: 'chat.completion', route: i.openai_route, choices: [{ message: { content: i.openai_input.messages[0]!.content } }] },
-        ];
+        const content = i.openai_input.messages[0]!.content;
+        if (content.endsWith('-4')) throw new Error('CUDA out of memory');
+        if (content.endsWith('-6')) return [{ object: 'error', message: 'max_tokens is too large', code: 400 }];
+        return [{ id: `chatcmpl-${content}`, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content } }] }];
       },
     });
     const path = join(dir, 'openai.jsonl');
     const ids = Array.from({ length: 9 }, (_, i) => `request-${9 - i}`);
-    writeFileSync(
-      path,
-      ids
-        .map((id) =>
-          JSON.stringify({
-            custom_id: id,
-            method: 'POST',
-            url: '/v1/chat/completions',
-            body: { model: 'm', messages: [{ role: 'user', content: id }] },
-          }),
-        )
-        .join('\n') + '\n',
-    );
-    const r = await runBatch(opts(e, path));
-    expect(r.exitCode).toBe(0);
+    const line = (id: string) =>
+      JSON.stringify({
+        custom_id: id,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'm', messages: [{ role: 'user', content: id }] },
+      });
+    writeFileSync(path, `${ids.map(line).join('\n')}\n`);
+    const r = await runBatch(opts(e, path, { retries: 0 }));
+    expect(r.exitCode).toBe(2);
     const results = readResults(r.outDir);
     expect(results.map((x) => x.id)).toEqual(ids);
-    expect(results[0]!.output).toEqual([
-      { object: 'chat.completion', route: '/v1/chat/completions', choices: [{ message: { content: 'request-9' } }] },
-    ]);
+    expect(results[0]!.input).toEqual({
+      openai_route: '/v1/chat/completions',
+      openai_input: { model: 'm', messages: [{ role: 'user', content: 'request-9' }] },
+    });
+
+    let text = '';
+    expect(exportBatch(r.outDir, 'openai', { write: (c) => (text += c) })).toBe(9);
+    const out = text
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            custom_id: string;
+            response: { status_code: number; request_id: string; body: { id: string } } | null;
+            error: { code: string; message: string } | null;
+          },
+      );
+    expect(out.map((o) => o.custom_id)).toEqual(ids);
+    const byId = new Map(out.map((o) => [o.custom_id, o]));
+    expect(byId.get('request-9')!.response).toMatchObject({
+      status_code: 200,
+      body: { id: 'chatcmpl-request-9', object: 'chat.completion' },
+    });
+    expect(byId.get('request-9')!.response!.request_id).toBe(results[0]!.jobId);
+    expect(byId.get('request-9')!.error).toBeNull();
+    expect(byId.get('request-4')).toMatchObject({
+      response: null,
+      error: { code: 'job_failed', message: expect.stringContaining('CUDA out of memory') },
+    });
+    expect(byId.get('request-6')).toMatchObject({
+      response: null,
+      error: { code: 'worker_error', message: expect.stringContaining('max_tokens is too large') },
+    });
+    expect(out.filter((o) => o.error === null)).toHaveLength(7);
   });
 });
 
@@ -128,6 +156,16 @@ describe('--shard k/n', () => {
     }
     expect(seen.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `s${i}`).sort());
     expect(e.stats.jobsCreated).toBe(40);
+    // One export of the three folders, in any order: every row once, in the input's order.
+    let text = '';
+    const folders = [2, 0, 1].map((k) => join(dir, `shard${k}`));
+    expect(exportBatch(folders, 'jsonl', { write: (c) => (text += c) })).toBe(40);
+    const merged = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; input: { prompt: string } });
+    expect(merged.map((m) => m.id)).toEqual(Array.from({ length: 40 }, (_, i) => `s${i}`));
+    expect(merged[39]!.input.prompt).toBe('p39');
     // Rerun without --shard: the folder's shard; with another: refused.
     const again = await runBatch(opts(e, path, { out: join(dir, 'shard1') }));
     expect(again.submitted).toBe(0);

@@ -3,22 +3,17 @@ import { Store } from '../../src/store/store.js';
 
 /**
  * Splits a batch folder into `n` shard folders as `run --shard k/n` on n machines leaves them: each holds only its
- * shard's rows (row `seq` goes to shard `pick(seq)`, 1…n), each row keeping its seq — its position among all the
+ * shard's rows (row `seq` goes to shard `pick(seq)`, 0 … n-1), each row keeping its seq — its position among all the
  * input's rows — and the state the batch gave it (job id, output, error, timings); the meta `input` is the input's,
- * with `shard: {k, n}`. Written through the store's own API (real SQLite). Returns the folders, shard 1 first.
+ * with `shard: {k, n}`. Written through the store's own API (real SQLite). Returns the folders, shard 0 first.
  */
-export function splitIntoShards(
-  fullOut: string,
-  n: number,
-  into: string,
-  pick: (seq: number) => number = (seq) => (seq % n) + 1,
-): string[] {
+export function splitIntoShards(fullOut: string, n: number, into: string, pick: (seq: number) => number = (seq) => seq % n): string[] {
   const src = Store.open(fullOut, { readonly: true });
   try {
     const gen = src.getMeta('gen')!;
     const input = src.getMeta('input')!;
     const dirs: string[] = [];
-    for (let k = 1; k <= n; k++) {
+    for (let k = 0; k < n; k++) {
       const dir = join(into, `shard-${k}-of-${n}.runpod`);
       dirs.push(dir);
       const st = Store.open(dir);
