@@ -92,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
             })
             .option('id-field', { type: 'string', default: DEFAULTS.idField, describe: 'field holding the row id' })
             .option('csv-cast', { type: 'boolean', default: false, describe: 'CSV: infer numbers and booleans' })
-            .option('format', { choices: ['jsonl', 'csv'] as const, describe: 'input format when the extension does not tell' })
+            .option('format', { choices: ['jsonl', 'csv', 'openai-batch', 'parquet'] as const, describe: 'if the extension does not tell' })
             .option('gpu', {
               type: 'string',
               describe:
