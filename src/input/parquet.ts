@@ -23,7 +23,7 @@ import { idProblem, issue, recordItem, type ReadContext, type SourceItem } from 
 /** Most uncompressed bytes (the footer's count) decoded in one read: a larger row group is read in row slices. */
 export const SLICE_BYTES = 32 * 1024 * 1024;
 /** Most rows decoded in one read, whatever their size: bounds the row objects held at once. */
-export const SLICE_ROWS = 50_000;
+export const SLICE_ROWS = 20_000;
 
 /** Codecs hyparquet decodes itself. */
 const BUILT_IN: ReadonlySet<CompressionCodec> = new Set(['UNCOMPRESSED', 'SNAPPY']);
@@ -60,10 +60,14 @@ export function isoTimestamp(value: bigint, perSecond: bigint, digits: number): 
   return `${iso.slice(0, -4)}${frac.toString().padStart(digits, '0')}Z`;
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
  * A decoded Parquet value as JSON can carry it: INT64 as a number when it is a safe integer, else as its decimal text;
  * BYTE_ARRAY without a string annotation (and FIXED_LEN_BYTE_ARRAY) as base64 text; other typed arrays, lists and
- * structs as arrays and objects; maps as objects; a missing struct field as null.
+ * structs as arrays and objects; maps as objects; a missing struct field as null. Lists and objects are converted in
+ * place (hyparquet builds them for each row, and converting twice changes nothing): a row is not copied.
  */
 export function jsonValue(v: unknown): unknown {
   switch (typeof v) {
@@ -72,15 +76,14 @@ export function jsonValue(v: unknown): unknown {
     case 'boolean':
       return v;
     case 'bigint':
-      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+      return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString();
     case 'undefined':
       return null;
     case 'object': {
       if (v === null) return null;
       if (Array.isArray(v)) {
-        const out = new Array<unknown>(v.length);
-        for (let i = 0; i < v.length; i++) out[i] = jsonValue(v[i]);
-        return out;
+        for (let i = 0; i < v.length; i++) v[i] = jsonValue(v[i]);
+        return v;
       }
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
       if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, jsonValue);
@@ -93,14 +96,12 @@ export function jsonValue(v: unknown): unknown {
 }
 
 function jsonObject(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
   for (const key of Object.keys(obj)) {
-    const value = jsonValue(obj[key]);
-    // A column or field named __proto__ is data, not the object's prototype.
-    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-    else out[key] = value;
+    const v = obj[key];
+    // Strings and numbers (most columns) stay as they are: no write.
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') obj[key] = jsonValue(v);
   }
-  return out;
+  return obj;
 }
 
 /** The row slices [start, end) (0-based, within the file) a row group is read in. */
