@@ -201,7 +201,7 @@ async function openParquet(path: string): Promise<{ file: AsyncBuffer; metadata:
   }
   if (size === 0) throw fileError(path, 'not a Parquet file: the file is empty');
   if (head !== MAGIC && head !== ENCRYPTED_MAGIC) {
-    throw fileError(path, `not a Parquet file: it does not start with ${MAGIC} (name the format with --format if the extension is wrong)`);
+    throw fileError(path, `not a Parquet file: it does not start with ${MAGIC} (if it is JSONL or CSV, name it so or pass --format)`);
   }
   if (head === ENCRYPTED_MAGIC || tail === ENCRYPTED_MAGIC) throw fileError(path, 'encrypted Parquet files are not supported');
   if (size < 12 || tail !== MAGIC) {
@@ -210,6 +210,8 @@ async function openParquet(path: string): Promise<{ file: AsyncBuffer; metadata:
   try {
     const file = await asyncBufferFromFile(path);
     const metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
+    // An ENUM column (Avro, parquet-mr) holds text: read it as a string column, not as bytes (utf8: false below).
+    for (const el of metadata.schema) if (el.converted_type === 'ENUM' || el.logical_type?.type === 'ENUM') el.converted_type = 'UTF8';
     return { file, metadata };
   } catch (e) {
     throw fileError(path, `unreadable Parquet footer (corrupt or truncated file): ${messageOf(e)}`, e);

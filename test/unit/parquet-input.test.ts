@@ -238,6 +238,19 @@ describe('readInput: Parquet', () => {
     expect(rows[4]!.body).toEqual({ input: { id: 104, prompt: 'p4', raw: Buffer.from([4]).toString('base64') } });
   });
 
+  it('an ENUM column (as Avro writers make) is text, not bytes', async () => {
+    const filename = path('enum');
+    parquetWriteFile({
+      filename,
+      columnData: [{ name: 'color', data: [new TextEncoder().encode('red'), null] }],
+      schema: [
+        { name: 'root', num_children: 1 },
+        { name: 'color', type: 'BYTE_ARRAY', converted_type: 'ENUM', logical_type: { type: 'ENUM' }, repetition_type: 'OPTIONAL' },
+      ],
+    });
+    expect((await read(filename)).rows.map((r) => r.body.input)).toEqual([{ color: 'red' }, { color: null }]);
+  });
+
   it('without an id column the id is the row number; --id-field names another column', async () => {
     const file = writeHy([
       { name: 'key', data: ['x', 'y'], type: 'STRING' },
