@@ -6,11 +6,13 @@
 // Inputs: bench/out/input-<rows>.jsonl (lib/common.mjs, ~100 bytes a line: {"id", "input": {"prompt", "seed"}}) and
 // bench/out/input-<rows>-<codec>.parquet, the same rows (columns id and input, a struct), written once by arrow-rs
 // (parquet-wasm) with its default row groups (up to 1,048,576 rows: the 1M file is one row group, which the reader
-// takes in slices of rows). Target: Parquet 1M ≤ 1.3 × Parquet 100k (memory does not grow with the row count); the
+// takes in slices of rows). `--no-offset-index` writes the files with hyparquet-writer instead, SNAPPY, without an
+// offset index (what pyarrow and pandas write by default): the reader then finds the pages from their headers. Target: Parquet 1M ≤ 1.3 × Parquet 100k (memory does not grow with the row count); the
 // excess over JSONL of the same size is reported, not a target (a slice of 20,000 decoded rows and V8's slack over it).
 // Time at default size: ~1.5 min (the first run also writes the inputs).
 //
-//   node bench/parquet-input.mjs [--rows 1000000] [--mode ingest,read] [--codec ZSTD] [--row-group 1048576] [--quick]
+//   node bench/parquet-input.mjs [--rows 1000000] [--mode ingest,read] [--codec ZSTD] [--row-group 1048576]
+//                                [--no-offset-index] [--quick]
 //   node bench/parquet-input.mjs --child --input FILE --mode ingest     (one measurement; prints a JSON line)
 import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +20,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DIST_DIR } from './lib/dist.mjs';
 import { emit, ensureInput, makeRow, OUT_DIR, parseArgs, printTable, round, timeNode, watchdog } from './lib/common.mjs';
 
-const args = parseArgs(process.argv.slice(2), { rows: 1_000_000, mode: 'ingest,read', codec: 'ZSTD', rowGroup: 1_048_576, quick: false });
+const args = parseArgs(process.argv.slice(2), {
+  rows: 1_000_000,
+  mode: 'ingest,read',
+  codec: 'ZSTD',
+  rowGroup: 1_048_576,
+  offsetIndex: true,
+  quick: false,
+});
+if (args.offsetIndex === false) args.codec = 'SNAPPY';
 
 if (args.child) {
   // One measurement in this process: the parent reads its peak RSS from /usr/bin/time.
@@ -52,8 +62,36 @@ const modes = String(args.mode).split(',');
 
 /** bench/out/input-<rows>-<codec>.parquet: the rows of input-<rows>.jsonl, written once with parquet-wasm. */
 async function ensureParquet(rows) {
-  const path = join(OUT_DIR, `input-${rows}-${String(args.codec).toLowerCase()}-rg${args.rowGroup}.parquet`);
+  const noIndex = args.offsetIndex === false ? '-noindex' : '';
+  const path = join(OUT_DIR, `input-${rows}-${String(args.codec).toLowerCase()}-rg${args.rowGroup}${noIndex}.parquet`);
   if (existsSync(path)) return path;
+  if (noIndex) {
+    const { parquetWriteFile } = await import('hyparquet-writer');
+    const ids = new Array(rows);
+    const inputs = new Array(rows);
+    for (let i = 1; i <= rows; i++) {
+      const r = makeRow(i);
+      ids[i - 1] = r.id;
+      inputs[i - 1] = r.input;
+    }
+    parquetWriteFile({
+      filename: `${path}.tmp`,
+      rowGroupSize: args.rowGroup,
+      schema: [
+        { name: 'root', num_children: 2 },
+        { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+        { name: 'input', repetition_type: 'REQUIRED', num_children: 2 },
+        { name: 'prompt', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+        { name: 'seed', type: 'INT32', repetition_type: 'REQUIRED' },
+      ],
+      columnData: [
+        { name: 'id', data: ids, offsetIndex: false },
+        { name: 'input', data: inputs, offsetIndex: false },
+      ],
+    });
+    renameSync(`${path}.tmp`, path);
+    return path;
+  }
   const A = await import('apache-arrow');
   const pw = await import('parquet-wasm');
   const ids = new Array(rows);
@@ -119,7 +157,7 @@ const checks = modes.map((mode) => {
   };
 });
 printTable(
-  `Parquet input (${args.codec}, row groups ≤ ${args.rowGroup} rows): peak RSS of one process. Target: 1M ≤ 1.3 × 100k (${checks.map((c) => `${c.mode}: ${c.growth}×, ${c.overJsonlMb >= 0 ? '+' : ''}${c.overJsonlMb} MB over JSONL`).join('; ')})`,
+  `Parquet input (${args.codec}, row groups ≤ ${args.rowGroup} rows${args.offsetIndex === false ? ', no offset index' : ''}): peak RSS of one process. Target: 1M ≤ 1.3 × 100k (${checks.map((c) => `${c.mode}: ${c.growth}×, ${c.overJsonlMb >= 0 ? '+' : ''}${c.overJsonlMb} MB over JSONL`).join('; ')})`,
   results,
   [
     ['mode', 'mode'],

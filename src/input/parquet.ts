@@ -2,13 +2,20 @@ import { open } from 'node:fs/promises';
 import {
   type AsyncBuffer,
   asyncBufferFromFile,
+  type ColumnChunk,
   type CompressionCodec,
   type Compressors,
   type FileMetaData,
+  type OffsetIndex,
   type ParquetParsers,
   parquetMetadataAsync,
   parquetReadObjects,
+  parquetSchema,
+  type SchemaTree,
 } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+
+type PageLocation = OffsetIndex['page_locations'][number];
 import { fileError, readError } from './format.js';
 import { idProblem, issue, recordItem, type ReadContext, type SourceItem } from './row.js';
 
@@ -122,13 +129,20 @@ export async function* readParquet(ctx: ReadContext): AsyncGenerator<SourceItem>
     return;
   }
   const groups = metadata.row_groups.length;
+  const schema = parquetSchema(metadata);
   let groupStart = 0;
   for (let g = 0; g < groups; g++) {
     const group = metadata.row_groups[g]!;
     const rows = Number(group.num_rows);
-    for (const [rowStart, rowEnd] of groupSlices(groupStart, rows, Number(group.total_byte_size))) {
+    const slices = groupSlices(groupStart, rows, Number(group.total_byte_size));
+    let pageLocationsByGroup: Record<string, PageLocation[]>[] | undefined;
+    for (const [rowStart, rowEnd] of slices) {
       let records: Record<string, unknown>[];
       try {
+        if (slices.length > 1 && pageLocationsByGroup === undefined) {
+          pageLocationsByGroup = [];
+          pageLocationsByGroup[g] = await pageLocationsOf(file, group.columns, schema);
+        }
         records = await parquetReadObjects({
           file,
           metadata,
@@ -138,9 +152,11 @@ export async function* readParquet(ctx: ReadContext): AsyncGenerator<SourceItem>
           parsers: PARSERS,
           // Bytes without a string annotation stay bytes (sent as base64), not text guessed as UTF-8.
           utf8: false,
-          // Read only the pages of a slice when the file has an offset index.
+          // Read only the pages of a slice when the file has an offset index …
           useOffsetIndex: true,
-        });
+          // … or, for the columns it has none for, where pageLocationsOf found them (hyparquet's own option, untyped).
+          ...(pageLocationsByGroup === undefined ? {} : { pageLocationsByGroup }),
+        } as Parameters<typeof parquetReadObjects>[0]);
       } catch (e) {
         throw fileError(ctx.file, `cannot read row group ${g + 1} of ${groups}: ${messageOf(e)}`, e);
       }
@@ -151,6 +167,69 @@ export async function* readParquet(ctx: ReadContext): AsyncGenerator<SourceItem>
     }
     groupStart += rows;
   }
+}
+
+/** Most bytes read to parse one page header (they are small; a page's statistics can make one larger). */
+const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Where the data pages of a row group's column chunks start, and their first rows: what an offset index tells, found
+ * by reading the page headers, for the chunks that have no offset index (pyarrow writes none by default). Without it
+ * hyparquet reads a whole column chunk for each slice, and decodes it all when the column is nested. Only for columns
+ * with no repeated level, where a page's value count is its row count (DATA_PAGE_V2 gives rows itself).
+ */
+export async function pageLocationsOf(
+  file: AsyncBuffer,
+  chunks: ColumnChunk[],
+  schema: SchemaTree,
+): Promise<Record<string, PageLocation[]>> {
+  const out: Record<string, PageLocation[]> = {};
+  for (const chunk of chunks) {
+    const meta = chunk.meta_data;
+    if (meta === undefined || chunk.offset_index_offset !== undefined || hasRepeatedLevel(schema, meta.path_in_schema)) continue;
+    const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+    const end = start + Number(meta.total_compressed_size);
+    const pages: PageLocation[] = [];
+    let pos = start;
+    let rows = 0n;
+    while (pos < end) {
+      let window = 64 * 1024;
+      let header: ReturnType<typeof parquetHeader> | undefined;
+      let headerBytes = 0;
+      while (header === undefined) {
+        const view = new DataView(await file.slice(pos, Math.min(end, pos + window)));
+        const reader = { view, offset: 0 };
+        try {
+          header = parquetHeader(reader);
+          headerBytes = reader.offset;
+        } catch (e) {
+          // A header cut by the window: read more. Past the chunk's end, or huge: the chunk is not what it says.
+          if (!(e instanceof RangeError) || pos + window >= end || window >= MAX_HEADER_BYTES) throw e;
+          window *= 4;
+        }
+      }
+      const pageRows = header.data_page_header_v2?.num_rows ?? header.data_page_header?.num_values;
+      if (header.type === 'DATA_PAGE' || header.type === 'DATA_PAGE_V2') {
+        if (pageRows === undefined) break;
+        pages.push({ offset: BigInt(pos), compressed_page_size: headerBytes + header.compressed_page_size, first_row_index: rows });
+        rows += BigInt(pageRows);
+      }
+      pos += headerBytes + header.compressed_page_size;
+    }
+    if (pages.length > 0 && pos === end) out[meta.path_in_schema.join('.')] = pages;
+  }
+  return out;
+}
+
+/** Whether a column (its path in the schema) sits under a repeated level: a list, a map, a repeated field. */
+function hasRepeatedLevel(schema: SchemaTree, path: string[]): boolean {
+  let node: SchemaTree | undefined = schema;
+  for (const name of path) {
+    node = node.children.find((c) => c.element.name === name);
+    if (node === undefined) return true;
+    if (node.element.repetition_type === 'REPEATED') return true;
+  }
+  return false;
 }
 
 /** One decoded row → row, issue or record to map (undefined for a row of another shard). `row` is 1-based. */

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as A from 'apache-arrow';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, readOffsetIndex } from 'hyparquet';
 import { type ColumnSource, parquetWriteFile } from 'hyparquet-writer';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, WriterVersion, writeParquet } from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import { InputError, type InputIssue } from '../../src/core/errors.js';
 import { type InputOptions, type InputRow, readInput } from '../../src/input/index.js';
-import { groupSlices, isoTimestamp, jsonValue, SLICE_BYTES, SLICE_ROWS } from '../../src/input/parquet.js';
+import { groupSlices, isoTimestamp, jsonValue, pageLocationsOf, SLICE_BYTES, SLICE_ROWS } from '../../src/input/parquet.js';
 import { rowGroupSizes } from '../support/parquet-read.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -24,11 +25,20 @@ function writeHy(columnData: ColumnSource[], opts: { rowGroupSize?: number; code
 /** Writes an Arrow table with parquet-wasm (arrow-rs): another writer, and every codec. */
 function writeArrow(
   columns: Record<string, A.Vector>,
-  opts: { codec?: keyof typeof Compression; rowGroupSize?: number; pageBytes?: number; v2?: boolean } = {},
+  opts: {
+    codec?: keyof typeof Compression;
+    rowGroupSize?: number;
+    pageBytes?: number;
+    batchRows?: number;
+    v2?: boolean;
+    noDictionary?: boolean;
+  } = {},
 ): string {
   let b = new WriterPropertiesBuilder().setCompression(Compression[opts.codec ?? 'SNAPPY']);
   if (opts.rowGroupSize !== undefined) b = b.setMaxRowGroupSize(opts.rowGroupSize);
   if (opts.pageBytes !== undefined) b = b.setDataPageSizeLimit(opts.pageBytes);
+  if (opts.batchRows !== undefined) b = b.setWriteBatchSize(opts.batchRows);
+  if (opts.noDictionary) b = b.setDictionaryEnabled(false);
   if (opts.v2) b = b.setWriterVersion(WriterVersion.V2);
   const filename = path('arrow');
   writeFileSync(filename, writeParquet(WasmTable.fromIPCStream(A.tableToIPC(new A.Table(columns), 'stream')), b.build()));
@@ -290,17 +300,33 @@ describe('readInput: Parquet', () => {
       },
       { rowGroupSize: n, pageBytes: 8192 },
     );
-    const noIndex = writeHy(
-      [
+    // As pyarrow writes by default: no offset index. The page headers tell where the pages of n and req.* are; tags
+    // (a list) is read whole for each slice.
+    const noIndex = path('noindex');
+    parquetWriteFile({
+      filename: noIndex,
+      rowGroupSize: n,
+      pageSize: 16 * 1024,
+      schema: [
+        { name: 'root', num_children: 3 },
+        { name: 'n', type: 'INT32', repetition_type: 'REQUIRED' },
+        { name: 'req', repetition_type: 'OPTIONAL', num_children: 2 },
+        { name: 'prompt', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+        { name: 'seed', type: 'INT32', repetition_type: 'REQUIRED' },
+        { name: 'tags', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', type: 'INT32', repetition_type: 'OPTIONAL' },
+      ],
+      columnData: [
+        { name: 'n', data: Int32Array.from({ length: n }, (_, i) => i), offsetIndex: false },
         {
-          name: 'n',
-          data: Int32Array.from({ length: n }, (_, i) => i),
-          type: 'INT32',
+          name: 'req',
+          data: Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : { prompt: i % 7 === 0 ? null : `p${i}`, seed: i })),
           offsetIndex: false,
         },
+        { name: 'tags', data: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : [i, i + 1])), offsetIndex: false },
       ],
-      { rowGroupSize: n },
-    );
+    });
     for (const file of [withIndex, noIndex]) expect(await rowGroupSizes(file)).toEqual([n]);
     const a = await read(withIndex);
     expect(a.issues).toEqual([]);
@@ -311,7 +337,68 @@ describe('readInput: Parquet', () => {
       expect(tags).toEqual(i % 3 === 0 ? null : [i, i + 1]);
     });
     const b = await read(noIndex);
-    expect(b.rows.map((r) => (r.body.input as { n: number }).n)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(b.issues).toEqual([]);
+    expect(b.rows).toHaveLength(n);
+    b.rows.forEach((r, i) => {
+      const want = {
+        n: i,
+        req: i % 5 === 0 ? null : { prompt: i % 7 === 0 ? null : `p${i}`, seed: i },
+        tags: i % 3 === 0 ? null : [i, i + 1],
+      };
+      // One comparison per row would be 40,000 assertions: compare as text, and say which row differs.
+      if (r.line !== i + 1 || JSON.stringify(r.body.input) !== JSON.stringify(want)) expect([i + 1, r.body.input]).toEqual([i + 1, want]);
+    });
+  });
+
+  it.each([
+    ['data pages v1', false],
+    ['data pages v2', true],
+  ])('the page locations read from page headers are those of the offset index (%s)', async (_name, v2) => {
+    const n = 5000;
+    const file = writeArrow(
+      {
+        n: vec(
+          Array.from({ length: n }, (_, i) => (i * 2654435761) % 2147483647), // no run for delta encoding to shrink
+          new A.Int32(),
+        ),
+        text: vec(
+          Array.from({ length: n }, (_, i) => (i % 4 === 0 ? null : `row ${i} `.repeat(i % 5))),
+          new A.Utf8(),
+        ),
+        meta: vec(
+          Array.from({ length: n }, (_, i) => (i % 6 === 0 ? null : { k: (i * 40503) % 65521 })),
+          new A.Struct([new A.Field('k', new A.Int32(), true)]),
+        ),
+        tags: vec(
+          Array.from({ length: n }, (_, i) => [i]),
+          new A.List(new A.Field('item', new A.Int32(), true)),
+        ),
+      },
+      { rowGroupSize: 3000, pageBytes: 1024, batchRows: 64, v2, codec: 'ZSTD', noDictionary: true },
+    );
+    const buffer = await asyncBufferFromFile(file);
+    const metadata = await parquetMetadataAsync(buffer);
+    const schema = parquetSchema(metadata);
+    expect(metadata.row_groups).toHaveLength(2);
+    for (const group of metadata.row_groups) {
+      const truth: Record<string, unknown> = {};
+      for (const chunk of group.columns) {
+        const at = Number(chunk.offset_index_offset);
+        const bytes = await buffer.slice(at, at + chunk.offset_index_length!);
+        truth[chunk.meta_data!.path_in_schema.join('.')] = readOffsetIndex({ view: new DataView(bytes), offset: 0 }).page_locations;
+      }
+      // As if the file had no offset index.
+      const found = await pageLocationsOf(
+        buffer,
+        group.columns.map((c) => ({ ...c, offset_index_offset: undefined })),
+        schema,
+      );
+      expect(Object.keys(found).sort()).toEqual(['meta.k', 'n', 'text']); // not tags.list.item: a repeated level
+      for (const [column, pages] of Object.entries(found)) {
+        expect([column, pages.length > 1]).toEqual([column, true]); // several pages, or the test shows little
+        expect(pages).toEqual(truth[column]);
+      }
+    }
   });
 
   it('--shard splits the rows by id, each row in exactly one shard, seq still the place in the whole file', async () => {
