@@ -14,10 +14,10 @@ import {
   type SchemaTree,
 } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
-
-type PageLocation = OffsetIndex['page_locations'][number];
 import { fileError, readError } from './format.js';
 import { idProblem, issue, recordItem, type ReadContext, type SourceItem } from './row.js';
+
+type PageLocation = OffsetIndex['page_locations'][number];
 
 /**
  * Parquet input (a Hugging Face dataset shard, a pandas/Polars/DuckDB export), read with hyparquet (pure JavaScript).
