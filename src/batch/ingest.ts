@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../core/defaults.js';
 import { InputError, type InputIssue } from '../core/errors.js';
-import { readInput } from '../input/index.js';
+import { detectFormat, readInput } from '../input/index.js';
 import type { InputOptions, InputRow } from '../input/types.js';
 import { fingerprintFile } from '../input/fingerprint.js';
 import type { SavedInput } from '../store/meta.js';
@@ -90,10 +90,12 @@ export async function ingest(store: Store, path: string, opts: IngestOptions): P
       if (opts.limit !== undefined && res.rows >= opts.limit) break;
       const outcome = store.ingestRow(item.row, gen);
       if (outcome === 'duplicate') {
+        // A Parquet row's `line` is its row number.
+        const at = detectFormat(path, opts.format) === 'parquet' ? 'row' : 'line';
         note({
           file: path,
           line: item.row.line,
-          message: `duplicate id ${JSON.stringify(item.row.id)} (first at line ${store.lineOf(item.row.key)})`,
+          message: `duplicate id ${JSON.stringify(item.row.id)} (first at ${at} ${store.lineOf(item.row.key)})`,
         });
         continue;
       }

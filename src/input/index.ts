@@ -15,7 +15,8 @@ export { mappingText } from './map.js';
  * caller can report the first problems. Problems with the file as a whole throw InputError at once, from this call
  * (missing file, a directory, unknown extension without `opts.format`, unreadable); a read error met later is thrown
  * by the iterator. An empty file yields one issue (line 1, "empty input: no rows"), a header-only CSV one issue
- * ("no data rows…"). Memory does not grow with the file: nothing is kept but the current chunk.
+ * ("no data rows…"). Memory does not grow with the file: nothing is kept but the current chunk (Parquet: the current
+ * row group, or slice of one).
  */
 export function readInput(path: string, opts: InputOptions = {}): AsyncIterable<ReadItem> {
   checkInputFile(path);

@@ -21,7 +21,7 @@ export interface InputRow {
 }
 
 export interface InputOptions {
-  /** Input format. @default from the extension: .jsonl/.ndjson/.json → jsonl, .csv → csv */
+  /** Input format. @default from the extension: .jsonl/.ndjson/.json → jsonl, .csv → csv, .parquet → parquet */
   format?: InputFormat;
   /** Field holding the row id. @default 'id' */
   idField?: string;

@@ -57,6 +57,7 @@ const CASES: [string, () => string, RegExp, InputFormat?][] = [
     /adir\.jsonl: is a directory/,
   ],
   ['an unknown extension without --format', () => join(FIX, 'unknown.txt'), /unknown\.txt: .*(extension|--format)/],
+  ['a .parquet file that is not Parquet', () => file('not.parquet', 'id,q\n1,x\n'), /not\.parquet: not a Parquet file/],
 ];
 
 describe('bad input: one clear error naming file and line, nothing submitted, no state', () => {

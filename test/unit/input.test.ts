@@ -43,6 +43,7 @@ describe('detectFormat', () => {
     ['a.json', 'jsonl'],
     ['a.csv', 'csv'],
     ['A.CSV', 'csv'],
+    ['data/train-00000-of-00004.PARQUET', 'parquet'],
   ] as const)('%s → %s', (path, format) => {
     expect(detectFormat(path)).toBe(format);
   });
