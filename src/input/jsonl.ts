@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readError } from './format.js';
 import { LineSplitter, type LineProblem } from './lines.js';
-import { idProblem, issue, kindOf, recordItem, type ReadContext, type SourceItem } from './row.js';
+import { issue, kindOf, recordItem, rowIdOf, type ReadContext, type SourceItem } from './row.js';
 
 /** Read chunk size: large chunks cut per-chunk overhead. */
 const CHUNK_BYTES = 256 * 1024;
@@ -73,14 +73,9 @@ export function lineItem(
     if (problemText !== undefined) return issue(ctx, line, problemText);
     return recordItem(ctx, line, obj.custom_id as string, obj, 'openai') ?? null;
   }
-  const rawId = obj[ctx.idField];
-  let id: string | number = line;
-  if (rawId !== undefined) {
-    const problemText = idProblem(ctx, rawId);
-    if (problemText !== undefined) return issue(ctx, line, problemText);
-    id = rawId as string | number;
-  }
-  return recordItem(ctx, line, id, obj, 'request') ?? null;
+  const id = rowIdOf(ctx, obj, line);
+  if ('problem' in id) return issue(ctx, line, id.problem);
+  return recordItem(ctx, line, id.id, obj, 'request') ?? null;
 }
 
 const OPENAI_KEYS = ['custom_id', 'method', 'url', 'body'] as const;

@@ -15,7 +15,7 @@ import {
 } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { fileError, readError } from './format.js';
-import { idProblem, issue, recordItem, type ReadContext, type SourceItem } from './row.js';
+import { issue, recordItem, rowIdOf, type ReadContext, type SourceItem } from './row.js';
 
 type PageLocation = OffsetIndex['page_locations'][number];
 
@@ -235,19 +235,14 @@ function hasRepeatedLevel(schema: SchemaTree, path: string[]): boolean {
 /** One decoded row → row, issue or record to map (undefined for a row of another shard). `row` is 1-based. */
 function rowItem(ctx: ReadContext, row: number, raw: Record<string, unknown>): SourceItem | undefined {
   const obj = jsonObject(raw);
-  const rawId = obj[ctx.idField];
-  let id: string | number = row;
-  if (rawId !== undefined) {
-    const problem = idProblem(ctx, rawId);
-    if (problem !== undefined) return issue(ctx, row, problem);
-    id = rawId as string | number;
-  }
+  const id = rowIdOf(ctx, obj, row);
+  if ('problem' in id) return issue(ctx, row, id.problem);
   if (ctx.mapper === undefined && Object.hasOwn(obj, 'input')) {
     // A whole /run body per row: a null in an optional column means the field is absent from that row (in JSONL a
     // row leaves the key out; a Parquet column is there for every row).
     for (const key of BODY_OPTIONAL) if (obj[key] === null) delete obj[key];
   }
-  return recordItem(ctx, row, id, obj, 'request');
+  return recordItem(ctx, row, id.id, obj, 'request');
 }
 
 /** The /run body's optional fields (row.ts requestBody). */

@@ -161,6 +161,14 @@ export function shardOf(key: string, n: number): number {
   return hash('sha1', key, 'buffer').readUInt32BE(0) % n;
 }
 
+/** The row id: the id field's value when the object has one (or the problem with it), else `fallback` (the line or row). */
+export function rowIdOf(ctx: ReadContext, obj: Record<string, unknown>, fallback: number): { id: string | number } | { problem: string } {
+  const raw = obj[ctx.idField];
+  if (raw === undefined) return { id: fallback };
+  const problem = idProblem(ctx, raw);
+  return problem === undefined ? { id: raw as string | number } : { problem };
+}
+
 /** Serializes and checks the body, then yields it as a row (or as an issue when it is too large). */
 export function makeRow(ctx: ReadContext, line: number, id: string | number, body: RunRequestBody, seq: number): ReadItem {
   const bodyJson = JSON.stringify(body);

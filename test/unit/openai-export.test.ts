@@ -1,34 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredRow } from '../../src/core/records.js';
 import { openaiBody, openaiLine, openaiRecord } from '../../src/output/openai.js';
+import { storedRow } from '../support/stored-row.js';
 
 /** A stored row of an OpenAI passthrough input, COMPLETED unless `over` says otherwise. */
 function row(over: Partial<StoredRow> & { id?: string | number } = {}): StoredRow {
   const { id = 'req-1', ...rest } = over;
-  return {
+  return storedRow({
     key: String(id),
     idJson: JSON.stringify(id),
     seq: 0,
     line: 1,
     body: JSON.stringify({ input: { openai_route: '/v1/chat/completions', openai_input: { model: 'm', messages: [] } } }),
     inputOnly: 1,
-    state: 'COMPLETED',
     jobId: 'job-1',
-    jobStatus: 'COMPLETED',
-    attempts: 1,
-    failures: 0,
-    lost: 0,
-    expired: 0,
-    submittedAt: 1,
-    finishedAt: 2,
-    delayTime: 10,
-    executionTime: 20,
     e2eMs: 30,
     output: null,
-    error: null,
-    errorCode: null,
     ...rest,
-  };
+  });
 }
 
 const completion = {

@@ -1,3 +1,4 @@
+import { storedRow } from '../support/stored-row.js';
 import { describe, expect, it } from 'vitest';
 import {
   buildReportModel,
@@ -618,30 +619,7 @@ describe('markdown', () => {
 });
 
 describe('reportRowOf (store adapter)', () => {
-  const stored = (over: Partial<StoredRow>): StoredRow => ({
-    key: 'k1',
-    idJson: '"a-1"',
-    seq: 1,
-    line: 3,
-    body: '{}',
-    inputOnly: 0,
-    state: 'COMPLETED',
-    jobId: 'j1',
-    jobStatus: 'COMPLETED',
-    attempts: 1,
-    failures: 0,
-    lost: 0,
-    expired: 0,
-    submittedAt: 1,
-    finishedAt: 2,
-    delayTime: 10,
-    executionTime: 20,
-    e2eMs: 40,
-    output: '{}',
-    error: null,
-    errorCode: null,
-    ...over,
-  });
+  const stored = (over: Partial<StoredRow>): StoredRow => storedRow(over);
   it.each<[string, Partial<StoredRow>, Partial<ReportRow>]>([
     ['string id', {}, { id: 'a-1', status: 'COMPLETED', line: 3, e2eMs: 40, error: null }],
     ['numeric id', { idJson: '42' }, { id: 42 }],
