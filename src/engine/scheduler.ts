@@ -106,6 +106,8 @@ export class Scheduler {
               health: (opts) => health(opts),
               signal: this.pollAbort.signal,
               inFlight: () => this.inflight - this.pendingRuns,
+              // Idle workers with nothing queued: the /run bound may rise to feed them (RunSlots).
+              onSample: (h) => this.runSlots.health(h.idle, h.inQueue, this.pendingRuns),
               onTarget: (t) => {
                 this.target = t;
                 this.fill();
@@ -158,6 +160,7 @@ export class Scheduler {
       billedSeconds: this.bills.seconds,
       billedJobs: this.bills.jobs,
       sizing: this.sizing?.current ?? null,
+      runSlots: { now: this.runSlots.slots(), peak: this.runSlots.peak },
     };
   }
 

@@ -17,6 +17,8 @@ export interface SizingLoopDeps {
   signal: AbortSignal;
   /** Jobs RunPod accepted and that have not ended. */
   inFlight: () => number;
+  /** A /health read, before the sizer decides. */
+  onSample?: (h: HealthSample) => void;
   /** The target changed. */
   onTarget: (target: number) => void;
   /** The run has ended or is stopping: no more reads. */
@@ -67,6 +69,7 @@ export class SizingLoop {
         inQueue: h.jobs?.inQueue ?? 0,
         inProgress: h.jobs?.inProgress ?? 0,
       };
+      this.d.onSample?.(this.lastSample);
       this.decision = this.sizer.observe(this.lastSample, this.d.inFlight());
       this.d.onTarget(this.decision.target);
     } catch (err) {

@@ -120,6 +120,24 @@ describe('Scheduler', () => {
     expect(client.maxHeld).toBe(150);
   });
 
+  it('more /run requests at once while /health shows idle workers and no queue: a quarter of them, and the peak says so', async () => {
+    // 400 idle workers at the first read: (400 − 0) ÷ 4 = 100 /run at once, falling as jobs take the idle workers.
+    const { client, scheduler, run } = setup(600, { execMs: 60_000, runLatencyMs: 50, workers: 400 }, { concurrency: 5000, autoSize: {} });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(client.maxOpenRuns).toBeGreaterThan(8);
+    // Never more open than the bound's peak (what a kill could pay twice), and that peak within a quarter of the idle.
+    const { peak } = scheduler.progress().runSlots;
+    expect(client.maxOpenRuns).toBeLessThanOrEqual(peak);
+    expect(peak).toBeLessThanOrEqual(100);
+  });
+
+  it('no idle worker shown: the bound stays 8 with auto-sizing too', async () => {
+    const { client, scheduler, run } = setup(300, { execMs: 60_000, runLatencyMs: 50, workers: 0 }, { concurrency: 5000, autoSize: {} });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(client.maxOpenRuns).toBe(8);
+    expect(scheduler.progress().runSlots.peak).toBe(8);
+  });
+
   it('a server that cannot be reached stops the run after `unreachableMs`, naming the URL and the error', async () => {
     const refused = () =>
       new NetworkError(

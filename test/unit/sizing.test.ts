@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AutoSizer, DEFAULT_SIZING, type HealthSample, LATENCY_WINDOW, RATE_WINDOWS, RunSlots } from '../../src/engine/sizing.js';
+import {
+  AutoSizer,
+  DEFAULT_SIZING,
+  type HealthSample,
+  IDLE_SHARE,
+  LATENCY_WINDOW,
+  RATE_WINDOWS,
+  RunSlots,
+} from '../../src/engine/sizing.js';
 import { jobTimes, type SimEndpoint, simulate } from '../support/sim-endpoint.js';
 
 const fixed = (n: number, jobMs = jobTimes(1000, 2000)): SimEndpoint => ({
@@ -160,5 +168,49 @@ describe('RunSlots: /run requests in flight at once', () => {
     // Held for RATE_WINDOWS windows, a real pace counts: 300 jobs/s at 100 ms.
     for (let t = 2500; t <= 2500 + (RATE_WINDOWS + 1) * 1000; t += 1000 / 300) s.ended(t);
     expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
+  });
+
+  // /health shows the need before a pace exists: idle workers, nothing queued. [idle, inQueue, /run in flight at the
+  // read, /run answered since, bound].
+  it.each([
+    ["1,000 idle workers at the start: RunPod's 200", [1000, 0, 0, 0], 200],
+    ['300 idle workers: a quarter of them', [300, 0, 0, 0], 75],
+    ['50 idle workers, 8 /run in flight at the read: (50 − 8) ÷ 4', [50, 0, 8, 0], 10],
+    ['20 idle workers: no more than the least bound', [20, 0, 0, 0], 8],
+    ['1,000 idle workers but jobs queued: the queue feeds them', [1000, 5, 0, 0], 8],
+    ['300 idle workers, 200 jobs created since the read: (300 − 200) ÷ 4', [300, 0, 0, 200], 25],
+    ['300 idle workers, all given a job since', [300, 0, 0, 300], 8],
+  ] as [string, [number, number, number, number], number][])('%s', (_name, [idle, inQueue, pending, answered], want) => {
+    const s = new RunSlots();
+    s.health(idle, inQueue, pending);
+    for (let i = 0; i < answered; i++) s.answered(5);
+    expect(s.slots()).toBe(want);
+    expect(IDLE_SHARE).toBe(4);
+  });
+
+  it('a later /health read with a queue ends the rise; the peak keeps the highest bound of the run', () => {
+    const s = new RunSlots();
+    expect(s.peak).toBe(8);
+    s.health(400, 0, 0);
+    expect(s.slots()).toBe(100);
+    for (let i = 0; i < 100; i++) s.answered(5);
+    expect(s.slots()).toBe(75);
+    s.health(10, 30, 8);
+    expect(s.slots()).toBe(8);
+    expect(s.peak).toBe(100);
+    // Idle workers again (jobs ended, nothing queued): the bound rises with them.
+    s.health(120, 0, 0);
+    expect(s.slots()).toBe(30);
+    expect(s.peak).toBe(100);
+  });
+
+  it('the larger of the pace and the idle workers wins', () => {
+    const s = new RunSlots();
+    for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(100);
+    for (let t = 0; t <= 5000; t += 1000 / 300) s.ended(t); // 300 jobs/s at 100 ms: 60
+    s.health(100, 0, 0); // 25
+    expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
+    s.health(1000, 0, 0); // 250 → 200
+    expect(s.slots()).toBe(200);
   });
 });
