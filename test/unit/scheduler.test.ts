@@ -138,6 +138,21 @@ describe('Scheduler', () => {
     expect(scheduler.progress().runSlots.peak).toBe(8);
   });
 
+  // Jobs past the long-poll cap get planned polls; before any job has ended they are scouted. A scout poll still in
+  // flight when the first job ended used to start a second chain of polls for its job: both ended it, the run counted
+  // it twice and finished with other jobs still running (rows left SUBMITTED, outcome "done").
+  it.each([
+    [100, 10],
+    [250, 10],
+    [1000, 10],
+    [1500, 50],
+    [1500, 150],
+  ])('jobs past the long-poll cap (%d ms jobs, %d ms /run): each ends once, and every row ends', async (execMs, runLatencyMs) => {
+    const { store, run } = setup(600, { execMs, runLatencyMs }, { concurrency: 600, retries: 0, maxLongPolls: 4, runSlots: { min: 100 } });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(store.states()).toEqual({ COMPLETED: 600 });
+  });
+
   it('a server that cannot be reached stops the run after `unreachableMs`, naming the URL and the error', async () => {
     const refused = () =>
       new NetworkError(
