@@ -119,7 +119,11 @@ export class AutoSizer {
       // Workers wait for jobs: feed them (by at least the idle count), and queue the hold's queue behind them at once —
       // without it 1,000 idle workers got exactly 1,000 jobs, and each waited a round trip for its next one until the
       // next read (~5 % of them idle for 3 s at the start of bench/sizing.mjs's 1,000-worker batch).
-      this.set(Math.max(growth, clamp(inFlight + h.idle + queue, p.min, p.max)), 'growing', `${h.idle} idle worker${h.idle === 1 ? '' : 's'}`);
+      this.set(
+        Math.max(growth, clamp(inFlight + h.idle + queue, p.min, p.max)),
+        'growing',
+        `${h.idle} idle worker${h.idle === 1 ? '' : 's'}`,
+      );
     } else if (h.inQueue === 0 && h.inProgress > h.running && inFlight >= this.target && this.target < p.max) {
       // Workers that run several jobs at once (worker-vllm takes ~30) show no idle worker, yet take every job given:
       // nothing waits and all we hold runs. Grow by half until a queue forms.
