@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { RunpodBatchError } from '../core/errors.js';
+import type { HealthSeen } from '../core/records.js';
 import type { WorkRow } from '../core/records.js';
 import type { StatusResponse } from '../core/wire.js';
 import { RUNPOD } from '../core/wire.js';
@@ -125,6 +126,11 @@ export class Scheduler {
     this.bills = new BillMeter(o.budget ?? null);
     deps.signal?.addEventListener('abort', () => this.stop({ kind: 'interrupted' }), { once: true });
     if (deps.signal?.aborted) this.stopping = true;
+  }
+
+  /** Workers this run's /health reads saw starting (auto-sizing only; null without it). */
+  get healthSeen(): HealthSeen | null {
+    return this.sizing ? { ...this.sizing.seen } : null;
   }
 
   /** Requests per operation name, for stats.json. */

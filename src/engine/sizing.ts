@@ -72,6 +72,16 @@ export const DEFAULT_SIZING: Readonly<SizingPolicy> = {
  */
 export const GROWTH_QUEUE_PER_WORKER = 4;
 
+/**
+ * Worker-ms spent starting between two /health reads, as the earlier one saw it (its `initializing` count held until
+ * the later read). Summed over a run it estimates the cold starts RunPod bills: a boot of c ms is seen by about c ÷
+ * the read period reads, each counting one period. 0 for the first read, or reads out of order.
+ */
+export function initializingMsBetween(prev: HealthSample | null, cur: HealthSample): number {
+  if (!prev || cur.at <= prev.at) return 0;
+  return prev.initializing * (cur.at - prev.at);
+}
+
 export type SizingMode = 'starting' | 'growing' | 'holding' | 'probing' | 'shrinking';
 
 export interface SizingDecision {

@@ -3,6 +3,7 @@ import {
   AutoSizer,
   DEFAULT_SIZING,
   type HealthSample,
+  initializingMsBetween,
   IDLE_SHARE,
   LATENCY_WINDOW,
   RATE_WINDOWS,
@@ -212,5 +213,38 @@ describe('RunSlots: /run requests in flight at once', () => {
     expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
     s.health(1000, 0, 0); // 250 → 200
     expect(s.slots()).toBe(200);
+  });
+});
+
+describe('initializingMsBetween: worker time /health showed starting (the report’s cold-start estimate)', () => {
+  const at = (t: number, initializing: number): HealthSample => ({
+    at: t,
+    idle: 0,
+    running: 0,
+    initializing,
+    throttled: 0,
+    inQueue: 0,
+    inProgress: 0,
+  });
+  it.each([
+    ['the first read: nothing to count yet', null, at(3000, 10), 0],
+    ['10 starting at the earlier read, 3 s later', at(0, 10), at(3000, 0), 30_000],
+    ['what the later read sees counts from it on, not before', at(0, 0), at(3000, 10), 0],
+    ['a read out of order', at(3000, 10), at(0, 5), 0],
+  ] as [string, HealthSample | null, HealthSample, number][])('%s', (_name, prev, cur, want) => {
+    expect(initializingMsBetween(prev, cur)).toBe(want);
+  });
+
+  it('summed over reads every 3 s, boots of 3 s count 3 s each, whenever they start', () => {
+    // Ten workers booting for 3 s, starting at 1.2 s, 2.5 s, … (one every 1.3 s): each is seen by exactly one read.
+    const boots = Array.from({ length: 10 }, (_, i) => 1200 + i * 1300);
+    let prev: HealthSample | null = null;
+    let sum = 0;
+    for (let t = 0; t <= 30_000; t += 3000) {
+      const cur = at(t, boots.filter((b) => b <= t && t < b + 3000).length);
+      sum += initializingMsBetween(prev, cur);
+      prev = cur;
+    }
+    expect(sum).toBe(30_000);
   });
 });
