@@ -187,18 +187,22 @@ function clamp(v: number, lo: number, hi: number): number {
  * up to 47 duplicates per kill when those raised the bound, and ≤ 8 with the bound pinned at 8, in the same time.
  *
  * The endpoint can also show the need before any pace exists: a /health read with idle workers and nothing queued
- * (1,000 warm workers at the start of a batch took ~3 s to fill through 8 /run requests at a time). Then the bound may
- * rise to a quarter (IDLE_SHARE) of the idle workers not yet given a job — the idle workers of that read, less the /run
- * requests in flight then and every /run answered since — so a kill pays twice at most a quarter of a wave of workers
- * that had nothing to do. It falls back as the /run answers use the idle workers up, and a read showing a queue (or no
- * idle worker) ends it.
+ * (1,000 warm workers at the start of a batch took ~3 s to fill through 8 /run requests at a time under load). Then
+ * the bound may rise to what feeds the idle workers not yet given a job — the idle workers of that read, less the /run
+ * requests in flight then and every /run answered since — within IDLE_FILL_MS at the /run latency (the same floor as
+ * above), and never past a quarter of them (IDLE_SHARE): a kill pays twice at most a quarter of a wave of workers that
+ * had nothing to do. Where /run answers in a few ms the bound stays 8: more requests at once would not fill faster,
+ * only open sockets (bench/overhead.mjs, 1,000 workers on loopback: +17 % CPU per job and +30 MB with the quarter
+ * alone). It falls back as the /run answers use the idle workers up, and a read showing a queue ends it.
  */
 /** /run answers the latency floor is taken over. */
 export const LATENCY_WINDOW = 32;
 /** Windows of job ends the sustained pace is taken over (the least of them). */
 export const RATE_WINDOWS = 3;
-/** With idle workers and no queue, the /run bound may rise to the idle workers not yet given a job ÷ this. */
+/** With idle workers and no queue, the /run bound may rise to at most the idle workers not yet given a job ÷ this… */
 export const IDLE_SHARE = 4;
+/** … and to what feeds them within this long at the /run latency. */
+export const IDLE_FILL_MS = 1000;
 
 export class RunSlots {
   private readonly latencies: number[] = [];
@@ -260,7 +264,8 @@ export class RunSlots {
     // A pace held for RATE_WINDOWS windows: a burst of ends (jobs of an earlier run re-attached at a restart, all
     // ending at once) is no pace to keep up with.
     const endRate = this.rates.length < RATE_WINDOWS ? 0 : Math.min(...this.rates);
-    const need = Math.max(Math.ceil((2 * endRate * latencyMs) / 1000), Math.floor(this.idleLeft / IDLE_SHARE));
+    const idleNeed = Math.min(Math.floor(this.idleLeft / IDLE_SHARE), Math.ceil((this.idleLeft * latencyMs) / IDLE_FILL_MS));
+    const need = Math.max(Math.ceil((2 * endRate * latencyMs) / 1000), idleNeed);
     this.cached = Math.max(this.min, Math.min(this.max, need));
     if (this.cached > this.peak) this.peak = this.cached;
     return this.cached;

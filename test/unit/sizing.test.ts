@@ -4,6 +4,7 @@ import {
   DEFAULT_SIZING,
   type HealthSample,
   initializingMsBetween,
+  IDLE_FILL_MS,
   IDLE_SHARE,
   LATENCY_WINDOW,
   RATE_WINDOWS,
@@ -171,30 +172,36 @@ describe('RunSlots: /run requests in flight at once', () => {
     expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
   });
 
-  // /health shows the need before a pace exists: idle workers, nothing queued. [idle, inQueue, /run in flight at the
-  // read, /run answered since, bound].
+  // /health shows the need before a pace exists: idle workers, nothing queued. The bound feeds the idle workers not yet
+  // given a job within IDLE_FILL_MS at the /run latency, and never past a quarter of them.
+  // [idle, inQueue, /run in flight at the read, /run answered since, /run latency ms (0: none answered yet), bound].
   it.each([
-    ["1,000 idle workers at the start: RunPod's 200", [1000, 0, 0, 0], 200],
-    ['300 idle workers: a quarter of them', [300, 0, 0, 0], 75],
-    ['50 idle workers, 8 /run in flight at the read: (50 − 8) ÷ 4', [50, 0, 8, 0], 10],
-    ['20 idle workers: no more than the least bound', [20, 0, 0, 0], 8],
-    ['1,000 idle workers but jobs queued: the queue feeds them', [1000, 5, 0, 0], 8],
-    ['300 idle workers, 200 jobs created since the read: (300 − 200) ÷ 4', [300, 0, 0, 200], 25],
-    ['300 idle workers, all given a job since', [300, 0, 0, 300], 8],
-  ] as [string, [number, number, number, number], number][])('%s', (_name, [idle, inQueue, pending, answered], want) => {
+    ["1,000 idle workers, 300 ms /run: a quarter, past RunPod's 200", [1000, 0, 0, 0, 300], 200],
+    ['300 idle workers, 300 ms /run: a quarter of them', [300, 0, 0, 0, 300], 75],
+    ['300 idle workers, 100 ms /run: what fills them in a second', [300, 0, 0, 0, 100], 30],
+    ['1,000 idle workers, 2 ms /run (loopback): 8 fill them as fast', [1000, 0, 0, 0, 2], 8],
+    ['1,000 idle workers, no /run answered yet: no latency known, 8', [1000, 0, 0, 0, 0], 8],
+    ['50 idle workers, 8 /run in flight at the read, 300 ms: (50 − 8) ÷ 4', [50, 0, 8, 0, 300], 10],
+    ['20 idle workers: no more than the least bound', [20, 0, 0, 0, 300], 8],
+    ['1,000 idle workers but jobs queued: the queue feeds them', [1000, 5, 0, 0, 300], 8],
+    ['300 idle workers, 200 jobs created since the read: (300 − 200) ÷ 4', [300, 0, 0, 200, 300], 25],
+    ['300 idle workers, all given a job since', [300, 0, 0, 300, 300], 8],
+  ] as [string, [number, number, number, number, number], number][])('%s', (_name, [idle, inQueue, pending, answered, latency], want) => {
     const s = new RunSlots();
+    if (latency > 0) for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(latency);
     s.health(idle, inQueue, pending);
-    for (let i = 0; i < answered; i++) s.answered(5);
+    for (let i = 0; i < answered; i++) s.answered(latency);
     expect(s.slots()).toBe(want);
-    expect(IDLE_SHARE).toBe(4);
+    expect([IDLE_SHARE, IDLE_FILL_MS]).toEqual([4, 1000]);
   });
 
   it('a later /health read with a queue ends the rise; the peak keeps the highest bound of the run', () => {
     const s = new RunSlots();
     expect(s.peak).toBe(8);
+    for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(400);
     s.health(400, 0, 0);
     expect(s.slots()).toBe(100);
-    for (let i = 0; i < 100; i++) s.answered(5);
+    for (let i = 0; i < 100; i++) s.answered(400);
     expect(s.slots()).toBe(75);
     s.health(10, 30, 8);
     expect(s.slots()).toBe(8);
@@ -209,10 +216,10 @@ describe('RunSlots: /run requests in flight at once', () => {
     const s = new RunSlots();
     for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(100);
     for (let t = 0; t <= 5000; t += 1000 / 300) s.ended(t); // 300 jobs/s at 100 ms: 60
-    s.health(100, 0, 0); // 25
+    s.health(100, 0, 0); // min(25, 10)
     expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
-    s.health(1000, 0, 0); // 250 → 200
-    expect(s.slots()).toBe(200);
+    s.health(1000, 0, 0); // min(250, 100)
+    expect(s.slots()).toBe(100);
   });
 });
 
