@@ -16,7 +16,10 @@
 // run finishes the batch (it must exit 0 with every row COMPLETED).
 //   duplicates = jobs the emulator created − rows (each row needs one job);
 //   per kill   = the jobs unknown to state.sqlite at the end, attributed to the kill that followed their creation.
-// Target: duplicates per kill ≤ the /run bound (8 /run requests in flight, RunSlots.min in src/engine/sizing.ts).
+// Target: duplicates per kill ≤ the /run bound in force in the run killed (RunSlots in src/engine/sizing.ts: 8 /run
+// requests in flight, more for a sustained pace or while /health shows idle workers and no queue). Each run of ours
+// reports the highest bound it has used so far (run-client.mjs --slots-log, on stderr, checked every 25 ms); a bound
+// that rose in the last few ms before a kill is missed, which makes the check stricter, not looser.
 //
 //   node bench/kill.mjs [--quick] [--kills 6] [--rows N (default: small 6,000, large 1,500)] [--only small,large] [--no-baseline] [--old 0f9f7ff]
 import { spawn, spawnSync } from 'node:child_process';
@@ -54,7 +57,7 @@ const OUTPUTS = {
 /** Deterministic uniform [0, 1): the emulator's own generator (mulberry32), from the build measured. */
 const { createRng: rng } = await import(pathToFileURL(join(DIST_DIR, 'emulator', 'rng.js')).href);
 
-const clients = [{ name: 'ours', label: 'ours (auto)', flags: [], env: {} }];
+const clients = [{ name: 'ours', label: 'ours (auto)', flags: ['--slots-log'], env: {} }];
 if (args.baseline) clients.push({ name: 'baseline', label: 'fixed 100', flags: ['--concurrency', '100', '--no-auto-size'], env: {} });
 if (args.old) {
   console.error(`kill: building a snapshot of ${args.old}…`);
@@ -76,14 +79,19 @@ function startClient(c, input, out, baseUrl) {
   );
   let stdout = '';
   let stderr = '';
+  // The /run bound's highest value so far in this run (--slots-log), RUN_BOUND until it reports one.
+  const slots = { peak: RUN_BOUND };
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    for (const m of d.matchAll(/runSlots peak (\d+)/g)) slots.peak = Math.max(slots.peak, Number(m[1]));
+    stderr = (stderr + d).slice(-4000);
+  });
   const killer = setTimeout(() => child.kill('SIGKILL'), 11 * 60_000);
   const done = once(child, 'exit').then(([code, signal]) => {
     clearTimeout(killer);
     return { code, signal, stdout, stderr };
   });
-  return { child, done };
+  return { child, done, slots };
 }
 
 async function measure(kind, c) {
@@ -95,6 +103,7 @@ async function measure(kind, c) {
     const input = await ensureInput(rows);
     const out = freshDir(`kill-${kind}-${c.name}`);
     const killedAt = [];
+    const boundAt = [];
     const delays = [];
     let finishedEarly = 0;
     const t0 = Date.now();
@@ -108,8 +117,10 @@ async function measure(kind, c) {
       const delay = Math.round(random() * args.maxDelayMs);
       delays.push(delay);
       await Promise.race([sleep(delay), run.done]);
+      const bound = run.slots.peak;
       if (!exited) run.child.kill('SIGKILL');
       const r = await run.done;
+      boundAt.push(bound);
       if (r.signal !== 'SIGKILL') finishedEarly++;
       killedAt.push(Date.now());
     }
@@ -152,8 +163,12 @@ async function measure(kind, c) {
       perKillMean: kills > 0 ? round(duplicates / kills, 1) : null,
       perKill,
       perKillMax: Math.max(0, ...perKill),
+      // The /run bound in force in each run killed (ours reports it; the others: RUN_BOUND, not measured).
+      boundPerKill: boundAt,
+      withinBound: perKill.every((n, k) => n <= (boundAt[k] ?? RUN_BOUND)),
       unknownAfterLastKill,
       bound: RUN_BOUND,
+      boundMax: Math.max(RUN_BOUND, ...boundAt),
       finalExit: fin.code,
       completed,
       allCompleted: completed === rows && fin.code === 0,
@@ -178,7 +193,7 @@ for (const kind of String(args.only).split(',')) {
 
 printTable(
   `Crash exposure: SIGKILL ${args.kills}× at random moments (0–${args.maxDelayMs} ms after a run's first /run), then a run to the end. ` +
-    `duplicates = jobs created − rows. Target: ≤ ${RUN_BOUND} per kill`,
+    `duplicates = jobs created − rows. Target: ≤ the /run bound in force per kill (${RUN_BOUND}, more where ours raised it)`,
   results,
   [
     ['outputs', 'label'],
@@ -187,12 +202,13 @@ printTable(
     ['kills', 'kills'],
     ['jobs created', 'jobsCreated'],
     ['duplicates', 'duplicates'],
-    ['per kill (mean)', (r) => `${r.perKillMean}${r.client === 'ours' ? (r.perKillMax <= RUN_BOUND ? ' ✓' : ' ✗') : ''}`],
+    ['per kill (mean)', (r) => `${r.perKillMean}${r.client === 'ours' ? (r.withinBound ? ' ✓' : ' ✗') : ''}`],
     ['per kill', (r) => r.perKill.join(' ')],
+    ['bound in force', (r) => (r.client === 'ours' ? r.boundPerKill.join(' ') : `${RUN_BOUND}?`)],
     ['max', 'perKillMax'],
     ['all completed', (r) => (r.allCompleted ? 'yes' : 'NO')],
     ['real s', 'wallS'],
   ],
 );
-emit('kill', { args, target: { duplicatesPerKillMax: RUN_BOUND }, results });
+emit('kill', { args, target: { duplicatesPerKillMax: 'the /run bound in force (boundPerKill)', leastBound: RUN_BOUND }, results });
 process.exitCode = results.every((r) => r.allCompleted) ? 0 : 1;

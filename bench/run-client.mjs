@@ -3,6 +3,8 @@
 // Default settings: only input/out/endpoint/apiKey/baseUrl are passed, progress off.
 //   node bench/run-client.mjs --input FILE --out DIR --base-url URL [--max-ms 3600000] [--concurrency N] [--no-long-poll] [--media off]
 //                             [--no-auto-size] (with --concurrency N: exactly N in flight, the engine before #11)
+//                             [--slots-log] (stderr: a line `runSlots peak N` each time the /run bound's peak rises,
+//                             checked every 25 ms — for kill.mjs, the bound in force when the process is killed)
 // Prints one JSON line: {wallMs, exitCode, submitted, rows, requests, ingest, heapUsedMb, maxMemoryMb}.
 import { parseArgs, API_KEY, ENDPOINT } from './lib/common.mjs';
 import { engine } from './lib/dist.mjs';
@@ -19,6 +21,16 @@ if (a.concurrency !== undefined) extra.concurrency = a.concurrency;
 if (a.longPoll === false) extra.longPoll = false;
 if (a.media !== undefined) extra.media = a.media;
 if (a.autoSize === false) extra.autoSize = false;
+if (a.slotsLog) {
+  let peak = 0;
+  extra.progressIntervalMs = 25; // each tick also writes a progress sample to the state: not much faster
+  extra.onProgress = (p) => {
+    if (p.runSlots && p.runSlots.peak > peak) {
+      peak = p.runSlots.peak;
+      process.stderr.write(`runSlots peak ${peak}\n`);
+    }
+  };
+}
 // Where the memory is: the largest V8 heap / external / arrayBuffers figures seen (sampled every 500 ms), in MB.
 const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 const sampleMem = () => {

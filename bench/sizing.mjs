@@ -83,11 +83,18 @@ const SCENARIOS = {
   },
 };
 
-/** Billed cold-start seconds as report.md estimates them ("Estimated billed cold-start time: N s"); null if absent. */
-function reportColdSeconds(reportMd) {
+/**
+ * Billed cold-start seconds as report.md estimates them ("Estimated billed cold-start time: N s"), in simulated s; null
+ * if absent. The jobs' estimate is in delayTime's simulated ms already; the /health one ("showed starting") is the
+ * client's real time between reads, so it is multiplied by the time scale.
+ */
+function reportColdSeconds(reportMd, timeScale) {
   try {
-    const m = /Estimated billed cold-start time: ([\d,.]+) s/.exec(readFileSync(reportMd, 'utf8'));
-    return m ? Number(m[1].replace(/,/g, '')) : null;
+    const text = readFileSync(reportMd, 'utf8');
+    const m = /Estimated billed cold-start time: ([\d,.]+) s( — the worker time RunPod's \/health showed starting)?/.exec(text);
+    if (!m) return null;
+    const s = Number(m[1].replace(/,/g, ''));
+    return m[2] ? Math.round(s * timeScale * 10) / 10 : s;
   } catch {
     return null;
   }
@@ -189,7 +196,7 @@ async function measure(name, sc, client) {
       const execS = fin.sumExecutionTimeMs / 1000;
       const coldS = (fin.workersStarted * sc.emu.coldStartMs) / 1000;
       const reportBilledS = r.result.stats.billedSeconds;
-      const reportColdS = reportColdSeconds(r.result.files.reportMd);
+      const reportColdS = reportColdSeconds(r.result.files.reportMd, ts);
       const estimateS = reportBilledS + (reportColdS ?? 0);
       Object.assign(res, {
         workersStarted: fin.workersStarted,

@@ -161,6 +161,18 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       return progressOf(startCounts, p, elapsed, billed.seconds, price.perSecond, pace.add(elapsed, p.completed - p.completedResumed));
     };
     let sizing = store.getMeta('sizing');
+    // Workers /health showed starting: earlier runs' sum plus this run's, kept for the report's cold-start estimate.
+    const seenBefore = store.getMeta('healthSeen') ?? { initializingMs: 0, reads: 0 };
+    let seenReads = 0;
+    const noteHealthSeen = () => {
+      const seen = scheduler.healthSeen;
+      if (!seen || seen.reads === seenReads) return;
+      seenReads = seen.reads;
+      store.setMeta('healthSeen', {
+        initializingMs: seenBefore.initializingMs + seen.initializingMs,
+        reads: seenBefore.reads + seen.reads,
+      });
+    };
     const tick = () => {
       const t = Date.now();
       store.heartbeat(runId, t);
@@ -188,6 +200,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
           store.setMeta('sizing', rec);
         }
       }
+      noteHealthSeen();
       opts.onProgress?.(progress());
     };
     const timer = setInterval(tick, opts.progressIntervalMs ?? 1000);
@@ -197,6 +210,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
     } finally {
       clearInterval(timer);
     }
+    noteHealthSeen();
     if (opts.cancelOnExit && outcome.kind !== 'done') {
       const inFlight = store.submittedRows(loaded.gen).length;
       if (inFlight > 0) {

@@ -77,6 +77,7 @@ export function regenerate(
     // The next step depends on how the last run stopped (a snapshot taken during a run says so instead).
     stop: o.running ? { kind: 'running' } : store.lastStop(),
     sizing: store.getMeta('sizing') ?? null,
+    healthSeen: store.getMeta('healthSeen') ?? null,
     // One open statement at a time on the connection: each iterable starts when the previous one is done.
     samples: lazy(() => store.samples()),
     jobs: lazy(() => store.jobTimeline()),

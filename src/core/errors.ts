@@ -96,7 +96,14 @@ export class HttpError extends RunpodBatchError {
 
 export class NetworkError extends RunpodBatchError {
   readonly op: string;
-  constructor(op: string, method: string, url: string, cause: unknown) {
+  constructor(
+    op: string,
+    method: string,
+    url: string,
+    cause: unknown,
+    /** It failed on a kept-alive socket the server had closed, before any byte of an answer (runpod/stale-socket.ts). */
+    readonly staleSocket = false,
+  ) {
     const detail = cause instanceof Error ? `${(cause as { code?: string }).code ?? cause.name}: ${cause.message}` : String(cause);
     super('RPB_NETWORK', `${method} ${url}: ${detail}`, { cause });
     this.name = 'NetworkError';

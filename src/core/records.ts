@@ -170,6 +170,18 @@ export interface SizingPoint {
 }
 
 /**
+ * Worker time the endpoint's /health showed starting (`workers.initializing`), summed over the auto-sizing reads of a
+ * batch's runs (meta `healthSeen`): each read's count held until the next read. The report's cold-start estimate: it
+ * counts the workers' boots themselves, where a first job's delayTime also holds the wait before a worker was added.
+ */
+export interface HealthSeen {
+  /** Σ initializing workers × ms to the next read. */
+  initializingMs: number;
+  /** /health reads summed. */
+  reads: number;
+}
+
+/**
  * What auto-sizing did in a batch's runs, kept in the state (meta `sizing`) so `status` and the report can say it:
  * the latest target and the points where its mode changed (the oldest dropped past a bound).
  */

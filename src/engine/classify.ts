@@ -5,9 +5,19 @@ export type Verdict =
   /**
    * Transient: try the same request again after a backoff. A 429 also slows every request of that operation.
    * `label` is the short cause for the progress line ("ECONNREFUSED", "HTTP 502"); `unreachable` marks a failure
-   * to reach the server at all (refused connection, unknown host), which stops a run that never got an answer.
+   * to reach the server at all (refused connection, unknown host), which stops a run that never got an answer;
+   * `staleSocket` a kept-alive socket the server had closed, before any byte of an answer: retried at once, and not
+   * counted as a failure a few times per request (requester.ts).
    */
-  | { kind: 'retry'; rateLimited: boolean; retryAfterMs: number | undefined; reason: string; label: string; unreachable: boolean }
+  | {
+      kind: 'retry';
+      rateLimited: boolean;
+      retryAfterMs: number | undefined;
+      reason: string;
+      label: string;
+      unreachable: boolean;
+      staleSocket?: boolean;
+    }
   /** Stop the whole run (bad key, wrong endpoint, no server, a bug): retrying cannot help and would burn the file. */
   | { kind: 'fatal'; code: 'RPB_AUTH' | 'RPB_ENDPOINT' | 'RPB_HTTP' | 'RPB_NETWORK'; message: string }
   /** /status answered 404: the job expired (retention, ttl) or was lost. Run the row again. */
@@ -71,6 +81,7 @@ export function classify(op: string, err: unknown): Verdict {
       reason: err.message,
       label: code,
       unreachable: UNREACHABLE_CODES.has(code),
+      staleSocket: err.staleSocket,
     };
   }
   if (err instanceof HttpError) {

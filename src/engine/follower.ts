@@ -16,6 +16,8 @@ export interface LiveJob extends PlannedJob {
   jobId: string;
   delayTime: number | undefined;
   timer: CancelTimer | undefined;
+  /** A poll of this job is in flight: no second one starts (two chains of polls would each end the job). */
+  polling?: boolean;
 }
 
 export interface FollowOptions {
@@ -165,7 +167,7 @@ export class JobFollower {
       let queued: LiveJob | undefined;
       let seen = 0;
       for (const l of this.waiting) {
-        if (l.timer) continue;
+        if (l.timer || l.polling) continue;
         if (l.status === 'IN_QUEUE') {
           queued ??= l;
           continue;
@@ -188,10 +190,13 @@ export class JobFollower {
     this.scoutTimer?.();
     this.scoutTimer = undefined;
     if (this.waiting.size === 0) return;
-    for (const l of [...this.waiting]) if (!l.timer) this.planNext(l);
+    // A job whose poll is in flight is planned when that poll answers.
+    for (const l of [...this.waiting]) if (!l.timer && !l.polling) this.planNext(l);
   }
 
   private schedulePoll(l: LiveJob, ms: number): void {
+    l.timer?.();
+    l.timer = undefined;
     if (ms <= 0) void this.poll(l);
     else
       l.timer = this.clock.setTimer(() => {
@@ -202,6 +207,11 @@ export class JobFollower {
 
   private async poll(l: LiveJob): Promise<void> {
     l.timer = undefined;
+    // One poll of a job at a time, and none once it has ended: a scout poll still in flight when the plan is learned
+    // (planWaiting) would otherwise start a second chain of polls, and both would end the job — counted twice, the
+    // run then ends with jobs still running (seen with 1,000 workers: 3 rows left SUBMITTED).
+    if (l.polling || this.live.get(l.jobId) !== l) return;
+    l.polling = true;
     let s: StatusResponse;
     let longPoll = false;
     let sentAt = this.clock.now();
@@ -214,12 +224,14 @@ export class JobFollower {
         s = await this.shortPoll(l);
       }
     } catch (err) {
+      l.polling = false;
       if (this.stopped) return;
       const v = verdictOf('status', err);
       if (v.kind === 'lost') this.lose(l);
       else if (v.kind !== 'aborted') this.events.failed(err, v);
       return;
     }
+    l.polling = false;
     if (this.stopped) return;
     // runpod-python's local test server deletes a job after its first status answer and then says so as a FAILED job.
     if (s.status === 'FAILED' && s.error === 'Job ID not found') {
@@ -237,7 +249,7 @@ export class JobFollower {
       // A long poll that came back early without news (a server ignoring ?wait) must not become a busy loop.
       const early = longPoll && this.clock.now() - (this.lastPollStart.get(l.jobId) ?? 0) < this.o.longPollMs / 2;
       if (longPoll && !early) this.schedulePoll(l, 0);
-      else if (this.waiting.has(l)) this.scout();
+      else if (this.waiting.has(l) && !this.plan.learned) this.scout();
       else this.planNext(l);
       return;
     }
@@ -253,7 +265,7 @@ export class JobFollower {
         if (v.kind !== 'aborted') this.events.failed(err, v.kind === 'lost' ? classify('stream', cause) : v);
         return;
       }
-      if (this.stopped) return;
+      if (this.stopped || this.live.get(l.jobId) !== l) return;
     }
     this.live.delete(l.jobId);
     this.waiting.delete(l);
@@ -308,6 +320,7 @@ export class JobFollower {
   }
 
   private lose(l: LiveJob): void {
+    if (this.live.get(l.jobId) !== l) return;
     this.live.delete(l.jobId);
     this.waiting.delete(l);
     this.events.lost(l);

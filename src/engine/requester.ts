@@ -39,6 +39,14 @@ export interface Retrying {
 const RATE_LIMIT_BACKOFF: BackoffPolicy = { baseMs: 250, factor: 2, maxMs: 2000, maxRetryAfterMs: 120_000, jitter: 0.2 };
 
 /**
+ * Failures on a stale kept-alive socket (closed by the server while our event loop was busy; before any byte of an
+ * answer: runpod/stale-socket.ts) one request retries at once without counting them toward maxConsecutiveFailures.
+ * After a stall several pooled sockets can be stale at once, so more than one; past this many they count as any
+ * transient failure, so a server that closes every reused socket still ends the run.
+ */
+export const STALE_SOCKET_RETRIES = 4;
+
+/**
  * One logical request with retries: transient failures back off exponentially with jitter (Retry-After wins);
  * a 429 pauses every request of that operation and lowers its pace (rate-controller.ts). Until one request has
  * succeeded, requests go one at a time (the probe): a bad key or endpoint costs one request, not `concurrency` of
@@ -112,6 +120,7 @@ export class Requester {
       this.probe = { done: new Promise<void>((r) => (release = r)), release };
       probe = true;
     }
+    let staleRetries = 0;
     try {
       for (let attempt = 1; ; attempt++) {
         // Most requests find the gate open and no pace set: they go without a wait (or an await).
@@ -145,6 +154,12 @@ export class Requester {
           }
           c.errors++;
           c.retries++;
+          if (v.staleSocket && staleRetries < STALE_SOCKET_RETRIES) {
+            // A socket the server had closed: the next one is fresh. At once, and not a failure of the server.
+            staleRetries++;
+            attempt--;
+            continue;
+          }
           if (v.rateLimited) {
             c.rateLimited++;
             pace.onRateLimited(v.retryAfterMs);

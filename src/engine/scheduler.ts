@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { RunpodBatchError } from '../core/errors.js';
+import type { HealthSeen } from '../core/records.js';
 import type { WorkRow } from '../core/records.js';
 import type { StatusResponse } from '../core/wire.js';
 import { RUNPOD } from '../core/wire.js';
@@ -106,6 +107,8 @@ export class Scheduler {
               health: (opts) => health(opts),
               signal: this.pollAbort.signal,
               inFlight: () => this.inflight - this.pendingRuns,
+              // Idle workers with nothing queued: the /run bound may rise to feed them (RunSlots).
+              onSample: (h) => this.runSlots.health(h.idle, h.inQueue, this.pendingRuns),
               onTarget: (t) => {
                 this.target = t;
                 this.fill();
@@ -123,6 +126,11 @@ export class Scheduler {
     this.bills = new BillMeter(o.budget ?? null);
     deps.signal?.addEventListener('abort', () => this.stop({ kind: 'interrupted' }), { once: true });
     if (deps.signal?.aborted) this.stopping = true;
+  }
+
+  /** Workers this run's /health reads saw starting (auto-sizing only; null without it). */
+  get healthSeen(): HealthSeen | null {
+    return this.sizing ? { ...this.sizing.seen } : null;
   }
 
   /** Requests per operation name, for stats.json. */
@@ -158,6 +166,7 @@ export class Scheduler {
       billedSeconds: this.bills.seconds,
       billedJobs: this.bills.jobs,
       sizing: this.sizing?.current ?? null,
+      runSlots: { now: this.runSlots.slots(), peak: this.runSlots.peak },
     };
   }
 

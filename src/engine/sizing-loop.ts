@@ -8,7 +8,8 @@ import { HttpError } from '../core/errors.js';
 import type { HealthResponse } from '../core/wire.js';
 import type { CancelTimer, Clock } from './clock.js';
 import type { Requester } from './requester.js';
-import { AutoSizer, DEFAULT_SIZING, type HealthSample, type SizingDecision, type SizingPolicy } from './sizing.js';
+import type { HealthSeen } from '../core/records.js';
+import { AutoSizer, DEFAULT_SIZING, type HealthSample, initializingMsBetween, type SizingDecision, type SizingPolicy } from './sizing.js';
 
 export interface SizingLoopDeps {
   clock: Clock;
@@ -17,6 +18,8 @@ export interface SizingLoopDeps {
   signal: AbortSignal;
   /** Jobs RunPod accepted and that have not ended. */
   inFlight: () => number;
+  /** A /health read, before the sizer decides. */
+  onSample?: (h: HealthSample) => void;
   /** The target changed. */
   onTarget: (target: number) => void;
   /** The run has ended or is stopping: no more reads. */
@@ -29,6 +32,8 @@ export class SizingLoop {
   private timer: CancelTimer | undefined;
   /** The latest /health answer, for the poll plan (the worker count); null before the first. */
   lastSample: HealthSample | null = null;
+  /** Workers seen starting in this run's reads (cold starts, for the report). */
+  readonly seen: HealthSeen = { initializingMs: 0, reads: 0 };
 
   constructor(
     private readonly d: SizingLoopDeps,
@@ -58,6 +63,7 @@ export class SizingLoop {
       const h = await this.d.requester.once('health', (signal) => this.d.health({ signal }), this.d.signal);
       if (this.d.over() || !this.sizer) return;
       const w = h.workers;
+      const prev = this.lastSample;
       this.lastSample = {
         at: this.d.clock.now(),
         idle: w.idle ?? 0,
@@ -67,6 +73,9 @@ export class SizingLoop {
         inQueue: h.jobs?.inQueue ?? 0,
         inProgress: h.jobs?.inProgress ?? 0,
       };
+      this.seen.initializingMs += initializingMsBetween(prev, this.lastSample);
+      this.seen.reads++;
+      this.d.onSample?.(this.lastSample);
       this.decision = this.sizer.observe(this.lastSample, this.d.inFlight());
       this.d.onTarget(this.decision.target);
     } catch (err) {

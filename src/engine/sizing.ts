@@ -72,6 +72,16 @@ export const DEFAULT_SIZING: Readonly<SizingPolicy> = {
  */
 export const GROWTH_QUEUE_PER_WORKER = 4;
 
+/**
+ * Worker-ms spent starting between two /health reads, as the earlier one saw it (its `initializing` count held until
+ * the later read). Summed over a run it estimates the cold starts RunPod bills: a boot of c ms is seen by about c ÷
+ * the read period reads, each counting one period. 0 for the first read, or reads out of order.
+ */
+export function initializingMsBetween(prev: HealthSample | null, cur: HealthSample): number {
+  if (!prev || cur.at <= prev.at) return 0;
+  return prev.initializing * (cur.at - prev.at);
+}
+
 export type SizingMode = 'starting' | 'growing' | 'holding' | 'probing' | 'shrinking';
 
 export interface SizingDecision {
@@ -116,8 +126,14 @@ export class AutoSizer {
     const growingNow = h.at - this.grewAt < p.settleMs;
 
     if (h.idle > 0 && h.inQueue === 0) {
-      // Workers wait for jobs: feed them (by at least the idle count).
-      this.set(Math.max(growth, clamp(inFlight + h.idle, p.min, p.max)), 'growing', `${h.idle} idle worker${h.idle === 1 ? '' : 's'}`);
+      // Workers wait for jobs: feed them (by at least the idle count), and queue the hold's queue behind them at once —
+      // without it 1,000 idle workers got exactly 1,000 jobs, and each waited a round trip for its next one until the
+      // next read (~5 % of them idle for 3 s at the start of bench/sizing.mjs's 1,000-worker batch).
+      this.set(
+        Math.max(growth, clamp(inFlight + h.idle + queue, p.min, p.max)),
+        'growing',
+        `${h.idle} idle worker${h.idle === 1 ? '' : 's'}`,
+      );
     } else if (h.inQueue === 0 && h.inProgress > h.running && inFlight >= this.target && this.target < p.max) {
       // Workers that run several jobs at once (worker-vllm takes ~30) show no idle worker, yet take every job given:
       // nothing waits and all we hold runs. Grow by half until a queue forms.
@@ -169,11 +185,24 @@ function clamp(v: number, lo: number, hi: number): number {
  * a kill pays twice; the pace is the least of the last RATE_WINDOWS windows of job ends — a restart re-attaches the
  * jobs of the killed run, which end at once. bench/kill.mjs (200 KB outputs, kills 0–1.5 s into each restart) measured
  * up to 47 duplicates per kill when those raised the bound, and ≤ 8 with the bound pinned at 8, in the same time.
+ *
+ * The endpoint can also show the need before any pace exists: a /health read with idle workers and nothing queued
+ * (1,000 warm workers at the start of a batch took ~3 s to fill through 8 /run requests at a time under load). Then
+ * the bound may rise to what feeds the idle workers not yet given a job — the idle workers of that read, less the /run
+ * requests in flight then and every /run answered since — within IDLE_FILL_MS at the /run latency (the same floor as
+ * above), and never past a quarter of them (IDLE_SHARE): a kill pays twice at most a quarter of a wave of workers that
+ * had nothing to do. Where /run answers in a few ms the bound stays 8: more requests at once would not fill faster,
+ * only open sockets (bench/overhead.mjs, 1,000 workers on loopback: +17 % CPU per job and +30 MB with the quarter
+ * alone). It falls back as the /run answers use the idle workers up, and a read showing a queue ends it.
  */
 /** /run answers the latency floor is taken over. */
 export const LATENCY_WINDOW = 32;
 /** Windows of job ends the sustained pace is taken over (the least of them). */
 export const RATE_WINDOWS = 3;
+/** With idle workers and no queue, the /run bound may rise to at most the idle workers not yet given a job ÷ this… */
+export const IDLE_SHARE = 4;
+/** … and to what feeds them within this long at the /run latency. */
+export const IDLE_FILL_MS = 1000;
 
 export class RunSlots {
   private readonly latencies: number[] = [];
@@ -181,17 +210,33 @@ export class RunSlots {
   private readonly rates: number[] = [];
   private windowStart = -1;
   private endedInWindow = 0;
-  /** slots() as of the last answer or job end (-1: to compute): the fill loop asks for it once per /run. */
+  /** Idle workers of the last /health read not yet given a job (0 when that read showed a queue). */
+  private idleLeft = 0;
+  /** slots() as of the last answer, job end or /health read (-1: to compute): the fill loop asks for it once per /run. */
   private cached = -1;
+  /** The highest bound slots() has returned: what a kill at any moment so far could pay twice at most. */
+  peak: number;
 
   constructor(
     readonly min = 8,
     readonly max = 200,
     private readonly windowMs = 1000,
-  ) {}
+  ) {
+    this.peak = min;
+  }
 
-  /** A /run answered after `ms`. */
+  /**
+   * A /health read: `idle` workers wait for a job and `inQueue` jobs for a worker; `pending` /run requests are in flight
+   * now (their jobs take idle workers first).
+   */
+  health(idle: number, inQueue: number, pending: number): void {
+    this.idleLeft = inQueue > 0 ? 0 : Math.max(0, idle - pending);
+    this.cached = -1;
+  }
+
+  /** A /run answered after `ms` (a job created: one idle worker fewer to feed). */
   answered(ms: number): void {
+    if (this.idleLeft > 0) this.idleLeft--;
     if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(ms);
     else this.latencies[this.next] = ms;
     this.next = (this.next + 1) % LATENCY_WINDOW;
@@ -219,8 +264,10 @@ export class RunSlots {
     // A pace held for RATE_WINDOWS windows: a burst of ends (jobs of an earlier run re-attached at a restart, all
     // ending at once) is no pace to keep up with.
     const endRate = this.rates.length < RATE_WINDOWS ? 0 : Math.min(...this.rates);
-    const need = Math.ceil((2 * endRate * latencyMs) / 1000);
+    const idleNeed = Math.min(Math.floor(this.idleLeft / IDLE_SHARE), Math.ceil((this.idleLeft * latencyMs) / IDLE_FILL_MS));
+    const need = Math.max(Math.ceil((2 * endRate * latencyMs) / 1000), idleNeed);
     this.cached = Math.max(this.min, Math.min(this.max, need));
+    if (this.cached > this.peak) this.peak = this.cached;
     return this.cached;
   }
 }

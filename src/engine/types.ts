@@ -107,4 +107,9 @@ export interface Progress {
   /** Billed seconds of the jobs that ended in this run, and how many jobs had an executionTime. */
   billedSeconds: number;
   billedJobs: number;
+  /**
+   * /run requests allowed in flight at once now (RunSlots: 8, more for a sustained pace or while /health shows idle
+   * workers and no queue), and the highest that bound has been in this run: what a kill could pay twice at most.
+   */
+  runSlots: { now: number; peak: number };
 }

@@ -9,6 +9,7 @@ import { parseRetryAfter } from './retry-after.js';
 import { redact } from '../core/redact.js';
 import { send, type Answer } from './send.js';
 import { AnswerLane, LARGE_ANSWER_CHARS } from './answer-lane.js';
+import { connectorTaggingResets, wasStaleSocket } from './stale-socket.js';
 
 export type Op = 'run' | 'runsync' | 'status' | 'status-sync' | 'stream' | 'cancel' | 'retry' | 'purge-queue' | 'health';
 
@@ -63,14 +64,22 @@ export function createClient(opts: ClientOptions): RunpodClient {
   const prefix = rootUrl.pathname.replace(/\/+$/, '');
   // One origin: Pools of its own (an Agent would only look the Pool up for each request). /run gets a Pool apart so
   // that it never queues for a socket behind hundreds of long polls; RunPod allows 200 concurrent /run.
+  // Their connector tags socket errors with the bytes the socket had received: a reset of a reused socket is then
+  // retried at once as a stale socket, not counted as a failure (stale-socket.ts).
   const own = opts.dispatcher
     ? null
     : {
-        short: new Pool(origin, { connections: RUNPOD.maxConcurrentRuns, keepAliveTimeout: 30_000, pipelining: 1 }),
+        short: new Pool(origin, {
+          connections: RUNPOD.maxConcurrentRuns,
+          keepAliveTimeout: 30_000,
+          pipelining: 1,
+          connect: connectorTaggingResets(),
+        }),
         status: new Pool(origin, {
           connections: opts.connections ?? RUNPOD.maxConcurrentStatus,
           keepAliveTimeout: 30_000,
           pipelining: 1,
+          connect: connectorTaggingResets(),
         }),
       };
   const shortDispatcher: Dispatcher = opts.dispatcher ?? own!.short;
@@ -105,7 +114,7 @@ export function createClient(opts: ClientOptions): RunpodClient {
       });
     } catch (err) {
       if (co.signal?.aborted) throw abortError(err);
-      throw new NetworkError(op, method, url, scrub(err, secret));
+      throw new NetworkError(op, method, url, scrub(err, secret), wasStaleSocket(err));
     }
     // A large answer is parsed in its turn, after the /run answers that are ready (answer-lane.ts).
     if (res.text.length > LARGE_ANSWER_CHARS) await lane.turn(res.text.length);

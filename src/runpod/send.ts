@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { noteFailure } from './stale-socket.js';
 
 export interface SendOptions {
   origin: string;
@@ -76,6 +77,8 @@ export function send(dispatcher: Dispatcher, o: SendOptions): Promise<Answer> {
             settle(undefined, { statusCode, headers, text });
           },
           onResponseError(_ctl, err) {
+            // No status line yet: no byte of the answer came (a stale kept-alive socket shows so: stale-socket.ts).
+            noteFailure(err, statusCode !== 0);
             settle(err);
           },
         },

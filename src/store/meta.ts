@@ -2,7 +2,7 @@
  * What the state remembers about a batch besides its rows and jobs: one typed entry per key of the `meta` table
  * (JSON values). Every key is listed here, so a reader finds what is kept, and a typo is a compile error.
  */
-import type { Fingerprint, SizingRecord } from '../core/records.js';
+import type { Fingerprint, HealthSeen, SizingRecord } from '../core/records.js';
 
 /** The endpoint a batch runs on. */
 /** `--media`: base64 media in outputs become files under <out>/media/ (`files`), or stay inline (`off`). */
@@ -76,6 +76,8 @@ export interface BatchMeta {
   viewsOf: number | null;
   /** The in-flight target auto-sizing chose last, and its mode changes (batch/sizing-record.ts). */
   sizing: SizingRecord;
+  /** Workers /health showed starting, summed over the batch's runs (the report's cold-start estimate). */
+  healthSeen: HealthSeen;
 }
 
 export type MetaKey = keyof BatchMeta;

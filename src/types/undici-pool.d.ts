@@ -3,3 +3,10 @@ declare module 'undici/lib/dispatcher/pool.js' {
   import { Pool } from 'undici';
   export default Pool;
 }
+
+// undici's socket connector, from its own module (src/runpod/stale-socket.ts wraps it): the same function `undici`
+// exports as buildConnector.
+declare module 'undici/lib/core/connect.js' {
+  import { buildConnector } from 'undici';
+  export default buildConnector;
+}

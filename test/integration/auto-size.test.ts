@@ -161,6 +161,32 @@ describe('against an autoscaling endpoint (the emulator scales as RunPod does)',
     expect(e.stats.maxConcurrentRunning).toBeLessThanOrEqual(3);
   });
 
+  it('the report estimates the cold starts from the workers /health showed starting, not from the first jobs’ waits', async () => {
+    // 0 → 6 workers added once jobs waited 300 ms, each booting 1 s, /health read every 100 ms: every boot is seen.
+    const e = await startEmulator({
+      workers: 6,
+      minWorkers: 0,
+      scaler: 'queue-delay',
+      scalerValue: 300,
+      coldStartMs: 1000,
+      idleTimeoutMs: 400,
+      executionMs: 60,
+    });
+    const r = await runBatch(opts(e, writeJsonl(dir, 'cold.jsonl', 300), { healthEveryMs: 100 }));
+    expect(r.exitCode).toBe(0);
+    const md = readFileSync(r.files.reportMd, 'utf8');
+    const m =
+      /Estimated billed cold-start time: ([\d.,]+) s — the worker time RunPod's \/health showed starting \(`initializing`\), summed over (\d+) reads/.exec(
+        md,
+      );
+    expect(m, md.slice(md.indexOf('## Cold starts'), md.indexOf('## Cold starts') + 800)).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(Number(m![2])).toBeGreaterThan(1);
+    expect(md).toMatch(/Those first jobs waited [\d.,]+ s in all/);
+    // A later `runpod-batch report` redraws it from the state alike.
+    expect(readFileSync(r.files.reportHtml, 'utf8')).toMatch(/workers starting in \d+ \/health reads/);
+  });
+
   it('request count: auto-sizing grows it to its max', async () => {
     const e = await startEmulator({
       workers: 16,

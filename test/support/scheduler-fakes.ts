@@ -4,7 +4,7 @@
  */
 import type { RequeueDetail, RequeueReason, RowState, Terminal, WorkRow } from '../../src/core/records.js';
 import { HttpError, RunpodBatchError } from '../../src/core/errors.js';
-import type { RunResponse, StatusResponse } from '../../src/core/wire.js';
+import type { HealthResponse, RunResponse, StatusResponse } from '../../src/core/wire.js';
 import type { CancelTimer, Clock } from '../../src/engine/clock.js';
 import type { SchedulerClient, SchedulerStore } from '../../src/engine/ports.js';
 
@@ -185,6 +185,8 @@ export interface FakeEndpointOptions {
   runError?: () => Error;
   /** How the nth job (0-based) of a row ends; COMPLETED when it returns undefined. */
   outcome?: (rowKey: string, attempt: number) => 'FAILED' | 'LOST' | undefined;
+  /** Serve /health for a fixed pool of this many workers (one job each; the rest queue). @default no /health */
+  workers?: number;
 }
 
 interface FakeJob {
@@ -212,10 +214,27 @@ export class FakeEndpoint implements SchedulerClient {
   private readonly attempts = new Map<string, number>();
   private n = 0;
 
+  /** /health, when `workers` is set: idle workers, running jobs and the queue, from the jobs not yet ended. */
+  readonly health?: (opts?: { signal?: AbortSignal }) => Promise<HealthResponse>;
+
   constructor(
     private readonly clock: ManualClock,
     private readonly o: FakeEndpointOptions = {},
-  ) {}
+  ) {
+    const workers = o.workers;
+    if (workers !== undefined) {
+      this.health = (opts) =>
+        this.later(1, opts?.signal, () => {
+          let open = 0;
+          for (const j of this.jobs.values()) if (this.clock.now() < j.endAt) open++;
+          const running = Math.min(open, workers);
+          return {
+            jobs: { completed: 0, failed: 0, retried: 0, inProgress: running, inQueue: open - running },
+            workers: { idle: workers - running, running },
+          };
+        });
+    }
+  }
 
   get jobsCreated(): number {
     return this.jobs.size;

@@ -21,6 +21,7 @@ const base: BatchProgress = {
   retrying: null,
   billedSeconds: 0,
   billedJobs: 0,
+  runSlots: { now: 8, peak: 8 },
   spentUsd: null,
   projectedUsd: null,
   ratePerMinute: 457,
@@ -78,6 +79,7 @@ describe('progressOf', () => {
     retrying: null,
     billedSeconds: 40,
     billedJobs: 40,
+    runSlots: { now: 8, peak: 8 },
   };
   it('the ETA is the rows left at the pace given, not at the pace of re-attached jobs', () => {
     const b = progressOf({ PENDING: 100, SUBMITTED: 30 }, p, 60_000, 0, null, 10);

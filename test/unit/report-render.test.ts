@@ -18,7 +18,8 @@ import { sortInPlace } from '../../src/report/percentiles.js';
 import { SECTION_TITLES } from '../../src/report/render/text.js';
 import { retrySeries } from '../../src/report/render/series.js';
 import { computeStats, computeStatsWithLatencies, type OpCounters } from '../../src/report/stats.js';
-import type { StoredRow } from '../../src/core/records.js';
+import type { HealthSeen, StoredRow } from '../../src/core/records.js';
+import { coldStartSeconds } from '../../src/report/render/cold-starts.js';
 
 const T0 = Date.UTC(2026, 0, 5, 22, 0, 0);
 
@@ -63,6 +64,7 @@ function input(o: {
   ops?: Record<string, OpCounters>;
   coldStartThresholdMs?: number;
   title?: string;
+  healthSeen?: HealthSeen | null;
 }): ReportInput {
   const rows = o.rows ?? [];
   const jobs = o.jobs ?? [];
@@ -86,6 +88,7 @@ function input(o: {
     samples: o.samples ?? [],
     coldStartThresholdMs: o.coldStartThresholdMs,
     outDir: 'in.runpod',
+    healthSeen: o.healthSeen ?? null,
   };
 }
 
@@ -737,6 +740,61 @@ describe('cold starts from each worker’s first job', () => {
     expect(c.count).toBe(1);
     expect(c.estimatedBilledSeconds).toBe(2);
   });
+
+  // An autoscaler adds the workers after their first jobs have waited (queue delay: 4 s), then each boots 3 s: ten
+  // workers in one wave, each first job waiting 7.9 s. The jobs cannot tell the scaler's wait from the boot; /health's
+  // initializing workers can: ten workers seen starting by one read each, 3 s apart.
+  const oneWave = () => Array.from({ length: 10 }, (_, w) => job(w, { workerId: `w${w}`, submittedAt: T0, delayTime: 7900 + w }));
+  it.each([
+    ['no /health read: the jobs’ estimate', null, 'jobs', 79],
+    ['/health saw 10 workers starting for one 3 s read each', { initializingMs: 30_000, reads: 40 }, 'health', 30],
+    [
+      '/health read, but never saw a worker starting (an endpoint that does not report it): the jobs’ estimate',
+      { initializingMs: 0, reads: 40 },
+      'jobs',
+      79,
+    ],
+    ['a single read: no interval to count', { initializingMs: 0, reads: 1 }, 'jobs', 79],
+  ] as [string, HealthSeen | null, 'health' | 'jobs', number][])('%s', (_name, healthSeen, from, seconds) => {
+    const m = buildReportModel(input({ rows: [row(1)], jobs: oneWave(), healthSeen }));
+    const c = m.coldStarts;
+    expect(c.count).toBe(10);
+    expect(c.estimateFrom).toBe(from);
+    expect(c.estimatedBilledSeconds).toBeCloseTo(seconds, 1);
+    expect(c.upperBoundSeconds).toBeCloseTo(79, 0);
+    const md = renderMarkdown(m);
+    expect(md).toContain(`Estimated billed cold-start time: ${seconds} s`);
+    if (from === 'health') {
+      expect(md).toMatch(/showed starting \(`initializing`\), summed over 40 reads/);
+      expect(md).toContain("What it estimates: the workers' boots");
+      expect(renderHtml(m)).toContain('workers starting in 40 /health reads');
+    }
+  });
+
+  it.each([
+    ['jobs show cold starts, /health saw them', { seconds: 79, count: 10 }, { initializingMs: 31_000, reads: 12 }, 31, 'health'],
+    [
+      'no cold start in the jobs, /health saw none: 0 from /health',
+      { seconds: 0, count: 0 },
+      { initializingMs: 0, reads: 12 },
+      0,
+      'health',
+    ],
+    [
+      'workers started but ran no job (stopped before any): /health counts their boots',
+      { seconds: 0, count: 0 },
+      { initializingMs: 6000, reads: 12 },
+      6,
+      'health',
+    ],
+    ['cold starts in the jobs, /health never says initializing', { seconds: 79, count: 10 }, { initializingMs: 0, reads: 12 }, 79, 'jobs'],
+    ['no /health', { seconds: 12.5, count: 3 }, null, 12.5, 'jobs'],
+  ] as [string, { seconds: number; count: number }, HealthSeen | null, number, string][])(
+    'coldStartSeconds: %s',
+    (_name, jobs, seen, seconds, from) => {
+      expect(coldStartSeconds(jobs, seen)).toEqual({ seconds, from });
+    },
+  );
 
   it('without workerIds: the delayTime threshold, as before', () => {
     const c = buildReportModel(input({ rows: [row(1)], jobs: [job(1, { delayTime: 100 }), job(2, { delayTime: 9000 })] })).coldStarts;

@@ -120,6 +120,40 @@ describe('Scheduler', () => {
     expect(client.maxHeld).toBe(150);
   });
 
+  it('more /run requests at once while /health shows idle workers and no queue: a quarter of them, and the peak says so', async () => {
+    // 400 idle workers at the first read, /run answering in 50 ms: what feeds them in a second, 400 × 50 ms ÷ 1 s = 20
+    // /run at once (a quarter of them at most: 100), falling as jobs take the idle workers.
+    const { client, scheduler, run } = setup(600, { execMs: 60_000, runLatencyMs: 50, workers: 400 }, { concurrency: 5000, autoSize: {} });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(client.maxOpenRuns).toBeGreaterThan(8);
+    // Never more open than the bound's peak (what a kill could pay twice), and that peak within a quarter of the idle.
+    const { peak } = scheduler.progress().runSlots;
+    expect(client.maxOpenRuns).toBeLessThanOrEqual(peak);
+    expect(peak).toBeLessThanOrEqual(20);
+  });
+
+  it('no idle worker shown: the bound stays 8 with auto-sizing too', async () => {
+    const { client, scheduler, run } = setup(300, { execMs: 60_000, runLatencyMs: 50, workers: 0 }, { concurrency: 5000, autoSize: {} });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(client.maxOpenRuns).toBe(8);
+    expect(scheduler.progress().runSlots.peak).toBe(8);
+  });
+
+  // Jobs past the long-poll cap get planned polls; before any job has ended they are scouted. A scout poll still in
+  // flight when the first job ended used to start a second chain of polls for its job: both ended it, the run counted
+  // it twice and finished with other jobs still running (rows left SUBMITTED, outcome "done").
+  it.each([
+    [100, 10],
+    [250, 10],
+    [1000, 10],
+    [1500, 50],
+    [1500, 150],
+  ])('jobs past the long-poll cap (%d ms jobs, %d ms /run): each ends once, and every row ends', async (execMs, runLatencyMs) => {
+    const { store, run } = setup(600, { execMs, runLatencyMs }, { concurrency: 600, retries: 0, maxLongPolls: 4, runSlots: { min: 100 } });
+    expect(await run()).toEqual({ kind: 'done' });
+    expect(store.states()).toEqual({ COMPLETED: 600 });
+  });
+
   it('a server that cannot be reached stops the run after `unreachableMs`, naming the URL and the error', async () => {
     const refused = () =>
       new NetworkError(

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { AutoSizer, DEFAULT_SIZING, type HealthSample, LATENCY_WINDOW, RATE_WINDOWS, RunSlots } from '../../src/engine/sizing.js';
+import {
+  AutoSizer,
+  DEFAULT_SIZING,
+  type HealthSample,
+  initializingMsBetween,
+  IDLE_FILL_MS,
+  IDLE_SHARE,
+  LATENCY_WINDOW,
+  RATE_WINDOWS,
+  RunSlots,
+} from '../../src/engine/sizing.js';
 import { jobTimes, type SimEndpoint, simulate } from '../support/sim-endpoint.js';
 
 const fixed = (n: number, jobMs = jobTimes(1000, 2000)): SimEndpoint => ({
@@ -160,5 +170,88 @@ describe('RunSlots: /run requests in flight at once', () => {
     // Held for RATE_WINDOWS windows, a real pace counts: 300 jobs/s at 100 ms.
     for (let t = 2500; t <= 2500 + (RATE_WINDOWS + 1) * 1000; t += 1000 / 300) s.ended(t);
     expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
+  });
+
+  // /health shows the need before a pace exists: idle workers, nothing queued. The bound feeds the idle workers not yet
+  // given a job within IDLE_FILL_MS at the /run latency, and never past a quarter of them.
+  // [idle, inQueue, /run in flight at the read, /run answered since, /run latency ms (0: none answered yet), bound].
+  it.each([
+    ["1,000 idle workers, 300 ms /run: a quarter, past RunPod's 200", [1000, 0, 0, 0, 300], 200],
+    ['300 idle workers, 300 ms /run: a quarter of them', [300, 0, 0, 0, 300], 75],
+    ['300 idle workers, 100 ms /run: what fills them in a second', [300, 0, 0, 0, 100], 30],
+    ['1,000 idle workers, 2 ms /run (loopback): 8 fill them as fast', [1000, 0, 0, 0, 2], 8],
+    ['1,000 idle workers, no /run answered yet: no latency known, 8', [1000, 0, 0, 0, 0], 8],
+    ['50 idle workers, 8 /run in flight at the read, 300 ms: (50 − 8) ÷ 4', [50, 0, 8, 0, 300], 10],
+    ['20 idle workers: no more than the least bound', [20, 0, 0, 0, 300], 8],
+    ['1,000 idle workers but jobs queued: the queue feeds them', [1000, 5, 0, 0, 300], 8],
+    ['300 idle workers, 200 jobs created since the read: (300 − 200) ÷ 4', [300, 0, 0, 200, 300], 25],
+    ['300 idle workers, all given a job since', [300, 0, 0, 300, 300], 8],
+  ] as [string, [number, number, number, number, number], number][])('%s', (_name, [idle, inQueue, pending, answered, latency], want) => {
+    const s = new RunSlots();
+    if (latency > 0) for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(latency);
+    s.health(idle, inQueue, pending);
+    for (let i = 0; i < answered; i++) s.answered(latency);
+    expect(s.slots()).toBe(want);
+    expect([IDLE_SHARE, IDLE_FILL_MS]).toEqual([4, 1000]);
+  });
+
+  it('a later /health read with a queue ends the rise; the peak keeps the highest bound of the run', () => {
+    const s = new RunSlots();
+    expect(s.peak).toBe(8);
+    for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(400);
+    s.health(400, 0, 0);
+    expect(s.slots()).toBe(100);
+    for (let i = 0; i < 100; i++) s.answered(400);
+    expect(s.slots()).toBe(75);
+    s.health(10, 30, 8);
+    expect(s.slots()).toBe(8);
+    expect(s.peak).toBe(100);
+    // Idle workers again (jobs ended, nothing queued): the bound rises with them.
+    s.health(120, 0, 0);
+    expect(s.slots()).toBe(30);
+    expect(s.peak).toBe(100);
+  });
+
+  it('the larger of the pace and the idle workers wins', () => {
+    const s = new RunSlots();
+    for (let i = 0; i < LATENCY_WINDOW; i++) s.answered(100);
+    for (let t = 0; t <= 5000; t += 1000 / 300) s.ended(t); // 300 jobs/s at 100 ms: 60
+    s.health(100, 0, 0); // min(25, 10)
+    expect(Math.abs(s.slots() - 60)).toBeLessThanOrEqual(1);
+    s.health(1000, 0, 0); // min(250, 100)
+    expect(s.slots()).toBe(100);
+  });
+});
+
+describe('initializingMsBetween: worker time /health showed starting (the report’s cold-start estimate)', () => {
+  const at = (t: number, initializing: number): HealthSample => ({
+    at: t,
+    idle: 0,
+    running: 0,
+    initializing,
+    throttled: 0,
+    inQueue: 0,
+    inProgress: 0,
+  });
+  it.each([
+    ['the first read: nothing to count yet', null, at(3000, 10), 0],
+    ['10 starting at the earlier read, 3 s later', at(0, 10), at(3000, 0), 30_000],
+    ['what the later read sees counts from it on, not before', at(0, 0), at(3000, 10), 0],
+    ['a read out of order', at(3000, 10), at(0, 5), 0],
+  ] as [string, HealthSample | null, HealthSample, number][])('%s', (_name, prev, cur, want) => {
+    expect(initializingMsBetween(prev, cur)).toBe(want);
+  });
+
+  it('summed over reads every 3 s, boots of 3 s count 3 s each, whenever they start', () => {
+    // Ten workers booting for 3 s, starting at 1.2 s, 2.5 s, … (one every 1.3 s): each is seen by exactly one read.
+    const boots = Array.from({ length: 10 }, (_, i) => 1200 + i * 1300);
+    let prev: HealthSample | null = null;
+    let sum = 0;
+    for (let t = 0; t <= 30_000; t += 3000) {
+      const cur = at(t, boots.filter((b) => b <= t && t < b + 3000).length);
+      sum += initializingMsBetween(prev, cur);
+      prev = cur;
+    }
+    expect(sum).toBe(30_000);
   });
 });

@@ -7,6 +7,7 @@
  * beyond the median as billed cold-start time — which a long queue wait inflates.
  */
 import { isNum, round1, round6 } from '../../core/numbers.js';
+import type { HealthSeen } from '../../core/records.js';
 import { LatencyCollector, percentileOf } from '../percentiles.js';
 import type { ReportJob, ReportModel } from './model-types.js';
 
@@ -17,6 +18,26 @@ export const COLD_MEDIAN_FACTOR = 3;
 export const WARM_FIRST_JOB_MS = 500;
 /** Workers followed one by one; past this many, the rest are left out of the first-job estimate (memory bound). */
 export const MAX_WORKERS = 100_000;
+
+/**
+ * The billed cold-start time to report, seconds, and where it comes from. A first job's delayTime holds the worker's
+ * boot and also the time the job waited before the worker was added — an autoscaler's own wait (RunPod's queue-delay
+ * scaler adds a worker only once a job has waited its threshold, 4 s by default), which is not billed; when every
+ * worker starts in one wave nothing in the jobs tells the two apart (bench/sizing.mjs, 0 → 10 workers with 3 s cold
+ * starts: 79 s for 30 s). RunPod's /health counts the workers starting (`initializing`): summed over the auto-sizing
+ * reads it is the boots themselves. So that sum is the estimate when the reads saw any worker starting, or the jobs
+ * show no cold start; otherwise (no /health read, or an endpoint that never reports `initializing`) the jobs' estimate.
+ * Pure.
+ */
+export function coldStartSeconds(
+  fromJobs: { seconds: number; count: number },
+  seen: HealthSeen | null,
+): { seconds: number; from: 'health' | 'jobs' } {
+  if (seen && seen.reads >= 2 && (seen.initializingMs > 0 || fromJobs.count === 0)) {
+    return { seconds: round1(seen.initializingMs / 1000), from: 'health' };
+  }
+  return { seconds: fromJobs.seconds, from: 'jobs' };
+}
 
 /** Accumulates the jobs' delayTimes (and each worker's first job); `result` estimates the cold starts among them. */
 export class ColdStarts {
@@ -36,8 +57,11 @@ export class ColdStarts {
     if (f ? start < f.start : this.first.size < MAX_WORKERS) this.first.set(j.workerId, { start, delay: j.delayTime });
   }
 
-  /** `thresholdMs`: the threshold given, if any (else the default above); call once, when every job was added. */
-  result(thresholdMs: number | undefined, price: number | null): ReportModel['coldStarts'] {
+  /**
+   * `thresholdMs`: the threshold given, if any (else the default above); `seen`: what the runs' /health reads saw
+   * (coldStartSeconds). Call once, when every job was added.
+   */
+  result(thresholdMs: number | undefined, price: number | null, seen: HealthSeen | null = null): ReportModel['coldStarts'] {
     const jd = this.delays.sorted();
     const medianDelay = jd.count > 0 ? percentileOf(jd, 50) : null;
     const thresholdGiven = isNum(thresholdMs);
@@ -63,7 +87,8 @@ export class ColdStarts {
         coldEstimate += (v - (medianDelay ?? 0)) * times;
       });
     }
-    const estimated = round1(coldEstimate / 1000);
+    const est = coldStartSeconds({ seconds: round1(coldEstimate / 1000), count: coldCount }, seen);
+    const estimated = est.seconds;
     return {
       method: byWorker ? 'first-job' : 'threshold',
       workers: byWorker ? this.first.size : null,
@@ -75,6 +100,8 @@ export class ColdStarts {
       share: jd.count > 0 ? coldCount / jd.count : 0,
       medianDelayMs: medianDelay,
       estimatedBilledSeconds: estimated,
+      estimateFrom: est.from,
+      healthReads: seen?.reads ?? 0,
       upperBoundSeconds: round1(coldTotal / 1000),
       estimatedCostUsd: price === null ? null : round6(estimated * price),
     };

@@ -76,7 +76,14 @@ export function coldStartsSection(m: ReportModel): string {
     byWorker
       ? card('Per cold start', c.count > 0 ? fmtDuration((c.estimatedBilledSeconds * 1000) / c.count) : '–', 'mean, estimated', 'est')
       : card('Share', c.jobsWithDelay > 0 ? fmtPct(c.count, c.jobsWithDelay) : '–', `delayTime > ${fmtDuration(c.thresholdMs)}`, 'est'),
-    card('Billed cold-start time', `${fmtNum(c.estimatedBilledSeconds)} s`, `at most ${fmtNum(c.upperBoundSeconds)} s`, 'est'),
+    card(
+      'Billed cold-start time',
+      `${fmtNum(c.estimatedBilledSeconds)} s`,
+      c.estimateFrom === 'health'
+        ? `workers starting in ${fmtInt(c.healthReads)} /health reads`
+        : `at most ${fmtNum(c.upperBoundSeconds)} s`,
+      'est',
+    ),
     card(
       'Cold-start cost',
       c.estimatedCostUsd === null ? 'unknown' : fmtUsd(c.estimatedCostUsd),
@@ -84,18 +91,28 @@ export function coldStartsSection(m: ReportModel): string {
       'est',
     ),
   ];
-  const how = byWorker
-    ? `<p>A worker's cold start shows in the delayTime of its first job (RunPod's workerId says which worker ran a job): a first job that waited ` +
-      `${esc(fmtDuration(WARM_FIRST_JOB_MS))} or more found its worker cold. Each cold start is taken to last as long as the shortest of those waits ` +
-      `(${esc(orDash(c.shortestColdMs, fmtDuration))}: the worker that started with no queue ahead of its job).</p>` +
-      `<p class="note est">An estimate. RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started (e.g. while an autoscaler waited to add it). A worker that stopped after its idle timeout and started again is counted once.</p>`
-    : `<p>A job counts as a cold start when its delayTime is above ${esc(fmtDuration(c.thresholdMs))}` +
-      (c.thresholdGiven
-        ? ''
-        : ` (the default: the larger of 2 s and 3 × the median delayTime, ${esc(orDash(c.medianDelayMs, fmtDuration))})`) +
-      `. Its billed cold-start time is estimated as delayTime minus the median delayTime.</p>` +
-      `<p class="note est">These figures are estimates (the server gave no workerIds to tell workers apart). RunPod bills the cold start (container start, model load), but reports it only inside delayTime, mixed with queue wait, which is not billed: a long delay while all workers were busy looks like a cold start here. The upper bound counts the whole delayTime.</p>`;
-  return `<section id="cold-starts"><h2>${SECTION_TITLES.coldStarts}</h2><div class="cards">${cards.join('')}</div>${how}</section>`;
+  const health =
+    c.estimateFrom === 'health'
+      ? `<p>The billed cold-start time is the worker time RunPod's /health showed starting (<code>initializing</code>), summed over ${esc(fmtInt(c.healthReads))} reads: ` +
+        `each read counts the workers starting then for the time until the next read (about 3 s), so a boot is counted about as long as it lasted. ` +
+        `The jobs' waits below (${esc(fmtNum(c.upperBoundSeconds))} s) also hold the time a job waited before its worker was added, which is not billed.</p>`
+      : '';
+  const how = health
+    ? byWorker
+      ? `<p>Cold starts counted: workers whose first job (RunPod's workerId says which worker ran a job) waited ${esc(fmtDuration(WARM_FIRST_JOB_MS))} or more.</p>`
+      : `<p>Cold starts counted: jobs whose delayTime is above ${esc(fmtDuration(c.thresholdMs))}.</p>`
+    : byWorker
+      ? `<p>A worker's cold start shows in the delayTime of its first job (RunPod's workerId says which worker ran a job): a first job that waited ` +
+        `${esc(fmtDuration(WARM_FIRST_JOB_MS))} or more found its worker cold. Each cold start is taken to last as long as the shortest of those waits ` +
+        `(${esc(orDash(c.shortestColdMs, fmtDuration))}: the worker that started with no queue ahead of its job).</p>` +
+        `<p class="note est">An estimate. RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started (e.g. while an autoscaler waited to add it). A worker that stopped after its idle timeout and started again is counted once.</p>`
+      : `<p>A job counts as a cold start when its delayTime is above ${esc(fmtDuration(c.thresholdMs))}` +
+        (c.thresholdGiven
+          ? ''
+          : ` (the default: the larger of 2 s and 3 × the median delayTime, ${esc(orDash(c.medianDelayMs, fmtDuration))})`) +
+        `. Its billed cold-start time is estimated as delayTime minus the median delayTime.</p>` +
+        `<p class="note est">These figures are estimates (the server gave no workerIds to tell workers apart). RunPod bills the cold start (container start, model load), but reports it only inside delayTime, mixed with queue wait, which is not billed: a long delay while all workers were busy looks like a cold start here. The upper bound counts the whole delayTime.</p>`;
+  return `<section id="cold-starts"><h2>${SECTION_TITLES.coldStarts}</h2><div class="cards">${cards.join('')}</div>${health}${how}</section>`;
 }
 export function slowestSection(m: ReportModel): string {
   if (m.slowest.length === 0)

@@ -236,8 +236,18 @@ function coldStarts(m: ReportModel): string {
   if (c.jobsWithDelay === 0) return o + 'no data (no job has a delayTime).\n\n';
   const cost =
     c.estimatedCostUsd === null ? '.\n\n' : `; about ${fmtUsd(c.estimatedCostUsd)}, not included in the billed seconds above.\n\n`;
+  const fromHealth =
+    `Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s — the worker time RunPod's /health showed starting ` +
+    `(\`initializing\`), summed over ${fmtInt(c.healthReads)} reads${cost}` +
+    `What it estimates: the workers' boots (container start, model load), which RunPod bills. Each read counts the workers ` +
+    `starting then for the time until the next read (about 3 s), so a boot is counted about as long as it lasted. `;
   if (c.method === 'first-job') {
     o += `${fmtInt(c.count)} of ${fmtInt(c.workers ?? 0)} workers had a cold start: their first job waited ${fmtDuration(WARM_FIRST_JOB_MS)} or more.`;
+    if (c.estimateFrom === 'health') {
+      o += ` ${fromHealth}`;
+      o += `Those first jobs waited ${fmtNum(c.upperBoundSeconds)} s in all: that also holds the time a job waited before its worker was added (an autoscaler's own wait), which is not billed.\n\n`;
+      return o;
+    }
     o += ` Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (each as long as the shortest of those waits, ${orDash(c.shortestColdMs, fmtDuration)}), at most ${fmtNum(c.upperBoundSeconds)} s${cost}`;
     o +=
       "An estimate: RunPod reports the cold start only inside delayTime; the upper bound counts the first jobs' whole waits, which also hold any queue wait before a worker was started.\n\n";
@@ -247,6 +257,10 @@ function coldStarts(m: ReportModel): string {
   o += c.thresholdGiven
     ? ''
     : ` (default threshold: the larger of 2 s and 3 × the median delayTime, ${orDash(c.medianDelayMs, fmtDuration)})`;
+  if (c.estimateFrom === 'health') {
+    o += ` and count as cold starts. ${fromHealth}Those jobs waited ${fmtNum(c.upperBoundSeconds)} s in all, queue wait included.\n\n`;
+    return o;
+  }
   o += ` and count as cold starts. Estimated billed cold-start time: ${fmtNum(c.estimatedBilledSeconds)} s (delayTime minus the median), at most ${fmtNum(c.upperBoundSeconds)} s${cost}`;
   o +=
     'This is an estimate (the server gave no workerIds): RunPod bills the cold start but reports it only inside delayTime, mixed with queue wait (not billed), so a long wait while all workers were busy looks like a cold start here.\n\n';

@@ -2,7 +2,7 @@
  * The report model's shapes: what buildReportModel (model.ts) reads (the store's jobs, rows and progress samples) and
  * the plain-JSON model it builds, which report.md and report.html render.
  */
-import type { RunStop, Sample, SizingRecord } from '../../core/records.js';
+import type { HealthSeen, RunStop, Sample, SizingRecord } from '../../core/records.js';
 import type { RowLatencies, Stats } from '../stats.js';
 import type { FailureGroup } from './errors.js';
 import type { Histogram } from './histogram.js';
@@ -69,6 +69,8 @@ export interface ReportInput {
   stop?: RunStop | null;
   /** What auto-sizing chose (the state's meta `sizing`). @default null: no run was auto-sized */
   sizing?: SizingRecord | null;
+  /** Workers /health showed starting over the batch's runs (meta `healthSeen`). @default null: no /health read */
+  healthSeen?: HealthSeen | null;
 }
 
 export interface StatusCount {
@@ -218,9 +220,17 @@ export interface ReportModel {
     /** count / jobsWithDelay; 0 without jobs. */
     share: number;
     medianDelayMs: number | null;
-    /** Σ (delayTime − median delayTime) over cold-start jobs, seconds: the estimated billed cold-start time. */
+    /**
+     * The estimated billed cold-start time, seconds. With `estimateFrom: 'health'`: the worker time /health showed
+     * starting (initializing), summed over the auto-sizing reads; else from the jobs as `method` says (first-job: cold
+     * workers × the shortest first-job wait; threshold: Σ (delayTime − median delayTime) over cold-start jobs).
+     */
     estimatedBilledSeconds: number;
-    /** Σ delayTime over cold-start jobs, seconds: an upper bound (queue wait is included, and is not billed). */
+    /** `health` when the runs' /health reads saw workers starting (see coldStartSeconds), else `jobs`. */
+    estimateFrom: 'health' | 'jobs';
+    /** The /health reads the health figure sums (0: none). */
+    healthReads: number;
+    /** Σ delayTime over cold-start jobs, seconds: an upper bound of their cold starts (it holds queue wait too, not billed). */
     upperBoundSeconds: number;
     estimatedCostUsd: number | null;
   };

@@ -83,7 +83,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     firstActivity: jobCounts.firstSubmit ?? (samples.count > 0 ? axis.segments[0]!.start : null),
     lastActivity: lastCandidates.length > 0 ? Math.max(...lastCandidates) : null,
   });
-  const cold = coldStarts.result(input.coldStartThresholdMs, price);
+  const cold = coldStarts.result(input.coldStartThresholdMs, price, input.healthSeen ?? null);
   const outDir = input.outDir && input.outDir.trim() !== '' ? input.outDir : '<out>';
   const { nextStep, advice } = adviceFor(summary, failedStatuses(input.stats), outDir, cold, input.stop ?? null);
 
