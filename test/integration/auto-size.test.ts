@@ -116,7 +116,9 @@ describe('auto-sizing (the default)', () => {
 
 describe('against an autoscaling endpoint (the emulator scales as RunPod does)', () => {
   it('queue delay: the endpoint grows to its max on the queue auto-sizing keeps, then stops its idle workers', async () => {
-    // 0 → 12 workers, a worker per job waiting > 300 ms, 200 ms cold starts, stop after 400 ms idle.
+    // 0 → 12 workers, a worker per job waiting > 300 ms, 200 ms cold starts, stop after 400 ms idle. Jobs of 100 ms:
+    // the growth queue (4 jobs a worker) makes a job wait ~400 ms, past the scaler's 300 — as 4 × 1–2 s jobs pass
+    // RunPod's 4 s. (With 60 ms jobs, 4 a worker is 240 ms: the endpoint stopped at 10 workers on a slow machine.)
     const e = await startEmulator({
       workers: 12,
       minWorkers: 0,
@@ -124,9 +126,9 @@ describe('against an autoscaling endpoint (the emulator scales as RunPod does)',
       scalerValue: 300,
       coldStartMs: 200,
       idleTimeoutMs: 400,
-      executionMs: 60,
+      executionMs: 100,
     });
-    const r = await runBatch(opts(e, writeJsonl(dir, 'scaling.jsonl', 1200), { healthEveryMs: 300 }));
+    const r = await runBatch(opts(e, writeJsonl(dir, 'scaling.jsonl', 720), { healthEveryMs: 300 }));
     expect(r.exitCode).toBe(0);
     expect(e.stats.maxConcurrentRunning).toBe(12);
     expect(e.stats.workersStarted).toBeGreaterThanOrEqual(12);
