@@ -2,7 +2,7 @@
 // Runs every benchmark one after the other (never in parallel: they measure time and CPU on the same machine) and
 // collects their JSON result lines into bench/out/results-<timestamp>.jsonl (and bench/out/results-latest.jsonl).
 //
-//   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume,export,media,sizing,kill,parquet-input]
+//   node bench/run-all.mjs [--quick] [--only saturation,polling,rate-limit,overhead,memory,resume,export,media,sizing,kill,parquet-input,mapping]
 //                          [--profile]
 //                          [--snapshot <rev>] [--no-snapshot] [--build]
 // By default the engine measured is a private build of git HEAD (bench/snapshot.mjs → bench/out/snapshot-<sha>/),
@@ -15,7 +15,7 @@ import { writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, OUT_DIR, ROOT, parseArgs, watchdog } from './lib/common.mjs';
 
-const ALL = ['saturation', 'polling', 'rate-limit', 'overhead', 'memory', 'resume', 'export', 'media', 'sizing', 'kill', 'parquet-input'];
+const ALL = ['saturation', 'polling', 'rate-limit', 'overhead', 'memory', 'resume', 'export', 'media', 'sizing', 'kill', 'parquet-input', 'mapping'];
 const args = parseArgs(process.argv.slice(2), { quick: false, only: ALL.join(','), build: false, profile: false, snapshot: 'HEAD' });
 watchdog(4 * 3600_000, 'run-all');
 
