@@ -2,14 +2,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../core/defaults.js';
-import { UsageError } from '../core/errors.js';
+import { StateError, UsageError } from '../core/errors.js';
 import { round6 } from '../core/numbers.js';
 import { isTerminal } from '../core/wire.js';
 import { resolvePrice } from '../report/cost.js';
 import { Store } from '../store/store.js';
 import { ingest } from './ingest.js';
 import { planInput } from './input-plan.js';
-import { chooseOutDir } from './out-dir.js';
+import { openBatch } from './open.js';
+import { checkSameInput, chooseOutDir } from './out-dir.js';
 import type { RunBatchOptions } from './options.js';
 import { runBatch } from './run.js';
 
@@ -90,7 +91,8 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
       notes,
     };
   }
-  const { rows, preview, changes } = await countRows(o);
+  const { rows, preview, changes, notes: planNotes } = await countRows(o);
+  notes.push(...planNotes);
   const seen = { preview, ...(changes ? { changes } : {}) };
   if (o.expectedSeconds !== undefined) {
     const billed = rows * Math.ceil(o.expectedSeconds);
@@ -114,18 +116,24 @@ export async function dryRun(o: DryRunOptions): Promise<Estimate> {
 
 /**
  * Validates the whole input exactly as a run would (duplicate ids and the mapping included), in a throwaway state,
- * and compares each row with the batch already in the output folder, if any (read only: nothing there changes).
+ * and compares each row with the batch already in the output folder, if any (read only: nothing there changes). A
+ * folder holding another input's batch is refused, as a run refuses it.
  */
-async function countRows(o: DryRunOptions): Promise<{ rows: number; preview: string[]; changes?: DryRunChanges }> {
+async function countRows(o: DryRunOptions): Promise<{ rows: number; preview: string[]; changes?: DryRunChanges; notes: string[] }> {
   const outDir = chooseOutDir(o.input, o.out, () => {});
   const existing = existsSync(join(outDir, 'state.sqlite')) ? openExisting(outDir) : undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'runpod-batch-dry-'));
-  const store = Store.open(dir);
+  let dir: string | undefined;
+  let store: Store | undefined;
   try {
     const saved = existing?.store.getMeta('input');
+    if (!o.replaceInput) checkSameInput(saved, o.input, outDir);
     const plan = planInput(o, saved, outDir);
+    dir = mkdtempSync(join(tmpdir(), 'runpod-batch-dry-'));
+    store = Store.open(dir);
     const preview: string[] = [];
+    // As Store.ingestRow rules: a key the state holds (of any generation) keeps its result unless its hash differs.
     const tally = { added: 0, changed: 0, unchanged: 0 };
+    let current = 0; // rows of the batch's current generation found in the input again
     const r = await ingest(store, o.input, {
       format: o.format,
       idField: o.idField,
@@ -137,37 +145,32 @@ async function countRows(o: DryRunOptions): Promise<{ rows: number; preview: str
         if (preview.length < PREVIEW_ROWS) preview.push(row.bodyJson);
         if (!existing) return;
         const held = existing.store.rowHash(row.key);
-        if (!held || held.gen !== existing.gen) tally.added++;
+        if (!held) tally.added++;
         else if (held.hash === row.hash) tally.unchanged++;
         else tally.changed++;
+        if (held?.gen === existing.gen) current++;
       },
     });
-    if (!existing) return { rows: r.rows, preview };
-    const removed = Math.max(0, existing.rows - tally.changed - tally.unchanged);
-    const mapChanged = (saved?.map ?? null) !== (plan.map ?? null);
-    return { rows: r.rows, preview, changes: { ...tally, removed, mapChanged } };
+    if (!existing || !saved) return { rows: r.rows, preview, notes: plan.notes };
+    const removed = Math.max(0, saved.rows - current);
+    const mapChanged = (saved.map ?? null) !== (plan.map ?? null);
+    return { rows: r.rows, preview, changes: { ...tally, removed, mapChanged }, notes: plan.notes };
   } finally {
-    store.close();
+    store?.close();
     existing?.store.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const PREVIEW_ROWS = 3;
 
-/** The batch in the output folder, read only, with its current generation's row count. */
-function openExisting(outDir: string): { store: Store; gen: number; rows: number } | undefined {
-  let store: Store;
+/** The batch in the output folder, read only; undefined when the folder holds no complete batch yet. */
+function openExisting(outDir: string): { store: Store; gen: number } | undefined {
   try {
-    store = Store.open(outDir, { mustExist: true, readonly: true });
-  } catch {
-    return undefined;
+    const { store, gen } = openBatch(outDir, { readonly: true });
+    return { store, gen };
+  } catch (err) {
+    if (err instanceof StateError) return undefined;
+    throw err;
   }
-  const gen = store.getMeta('gen');
-  if (!gen) {
-    store.close();
-    return undefined;
-  }
-  const rows = Object.values(store.counts(gen)).reduce((a, b) => a + b, 0);
-  return { store, gen, rows };
 }

@@ -38,15 +38,16 @@ export function planInput(o: { map?: string | false; shard?: Shard | string }, s
     map = saved.map;
     notes.push(`mapping rows with the batch's --map (${oneLine(saved.map)}); --no-map drops it`);
   }
-  const given = typeof o.shard === 'string' ? parseShard(o.shard) : o.shard;
+  const asked = typeof o.shard === 'string' ? parseShard(o.shard) : o.shard;
+  // One shard of one is every row (a Kubernetes Indexed Job of one completion): a folder of all rows.
+  const given = asked?.n === 1 ? undefined : asked;
   const held = saved?.shard ?? undefined;
-  let shard = given ?? held;
+  const shard = given ?? held;
   if (saved !== undefined && given !== undefined && (held === undefined || held.k !== given.k || held.n !== given.n)) {
     const holds = held === undefined ? 'all rows of its input (no --shard)' : `shard ${held.k}/${held.n}`;
     throw new StateError(`${outDir} holds ${holds}, not shard ${given.k}/${given.n}: give each shard its own --out`);
   }
   if (given === undefined && held !== undefined) notes.push(`running shard ${held.k}/${held.n} of the input, as this folder holds`);
-  if (shard !== undefined && shard.n === 1) shard = undefined;
   return { ...(map !== undefined ? { map } : {}), ...(shard !== undefined ? { shard } : {}), notes };
 }
 

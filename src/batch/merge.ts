@@ -41,7 +41,9 @@ export function mergedRows(outDirs: string | readonly string[], o: { warn?: (mes
   const sources: ExportSource[] = [];
   try {
     for (const outDir of dirs) sources.push({ outDir, ...openBatch(outDir, { readonly: true }) });
-    const { shards, missing } = dirs.length === 1 ? { shards: null, missing: [] } : checkShards(sources);
+    // One folder of a sharded batch is checked too: its missing shards are named (`export out/shard-*` matching one).
+    const sharded = dirs.length > 1 || sources[0]!.store.getMeta('input')?.shard != null;
+    const { shards, missing } = sharded ? checkShards(sources) : { shards: null, missing: [] };
     if (missing.length > 0) {
       o.warn?.(
         `shard${missing.length === 1 ? '' : 's'} ${missing.map((k) => `${k}/${shards}`).join(', ')} of ${sources[0]!.store.getMeta('input')!.path} ` +
@@ -66,7 +68,9 @@ export function mergedRows(outDirs: string | readonly string[], o: { warn?: (mes
   }
 }
 
-/** Several folders must be distinct shards of the same input: returns n and the shards not given. */
+const SETTING = { idField: '--id-field', format: '--format', csvCast: '--csv-cast', limit: '--limit', map: '--map' } as const;
+
+/** Several folders must be distinct shards of the same input, read alike: returns n and the shards not given. */
 function checkShards(sources: ExportSource[]): { shards: number; missing: number[] } {
   const first = sources[0]!;
   const input0 = first.store.getMeta('input');
@@ -85,6 +89,15 @@ function checkShards(sources: ExportSource[]): { shards: number; missing: number
         `${s.outDir} and ${first.outDir} are not shards of the same input: ${input.path} (sha256 ${fp.sha256.slice(0, 12)}…, ` +
           `${fp.size} bytes) vs ${input0!.path} (sha256 ${input0!.fingerprint.sha256.slice(0, 12)}…, ${input0!.fingerprint.size} bytes)`,
       );
+    }
+    // The same file read alike: another id field splits it otherwise, another mapping or limit makes other rows.
+    for (const key of ['idField', 'format', 'csvCast', 'limit', 'map'] as const) {
+      if ((input[key] ?? null) !== (input0![key] ?? null)) {
+        throw new UsageError(
+          `${s.outDir} and ${first.outDir} read ${input.path} with another ${SETTING[key]} (${JSON.stringify(input[key] ?? null)} vs ` +
+            `${JSON.stringify(input0![key] ?? null)}): they are not shards of one batch`,
+        );
+      }
     }
     const { k } = input.shard;
     if (n !== null && input.shard.n !== n) {

@@ -231,7 +231,10 @@ export class JobFollower {
       else if (v.kind !== 'aborted') this.events.failed(err, v);
       return;
     }
-    l.polling = false;
+    // A job whose chunks are to be read from /stream stays `polling` until they are: a scout or a plan must not start
+    // another poll that would collect too (/stream serves each chunk once, so two readers would split them).
+    const collect = this.o.stream && s.status === 'COMPLETED' && isEmptyOutput(s.output);
+    l.polling = collect;
     if (this.stopped) return;
     // runpod-python's local test server deletes a job after its first status answer and then says so as a FAILED job.
     if (s.status === 'FAILED' && s.error === 'Job ID not found') {
@@ -253,11 +256,12 @@ export class JobFollower {
       else this.planNext(l);
       return;
     }
-    if (this.o.stream && s.status === 'COMPLETED' && isEmptyOutput(s.output)) {
+    if (collect) {
       try {
         const chunks = await this.collectStream(l);
         if (chunks.length > 0) s = { ...s, output: chunks };
       } catch (err) {
+        l.polling = false;
         if (this.stopped) return;
         // A 404 on /stream for a job just seen COMPLETED: the endpoint does not serve /stream (classify.ts says so).
         const v = verdictOf('stream', err);

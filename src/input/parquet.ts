@@ -15,7 +15,7 @@ import {
 } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { fileError, readError } from './format.js';
-import { issue, recordItem, rowIdOf, type ReadContext, type SourceItem } from './row.js';
+import { inShard, issue, recordItem, rowIdOf, type ReadContext, type SourceItem } from './row.js';
 
 type PageLocation = OffsetIndex['page_locations'][number];
 
@@ -234,12 +234,19 @@ function hasRepeatedLevel(schema: SchemaTree, path: string[]): boolean {
 
 /** One decoded row → row, issue or record to map (undefined for a row of another shard). `row` is 1-based. */
 function rowItem(ctx: ReadContext, row: number, raw: Record<string, unknown>): SourceItem | undefined {
-  const obj = jsonObject(raw);
-  const id = rowIdOf(ctx, obj, row);
+  // The id first: a row of another shard has its id checked and its place counted, and is not converted further.
+  if (Object.hasOwn(raw, ctx.idField)) raw[ctx.idField] = jsonValue(raw[ctx.idField]);
+  const id = rowIdOf(ctx, raw, row);
   if ('problem' in id) return issue(ctx, row, id.problem);
-  if (ctx.mapper === undefined && Object.hasOwn(obj, 'input')) {
+  if (!inShard(ctx, id.id)) {
+    ctx.seq++;
+    return undefined;
+  }
+  const obj = jsonObject(raw);
+  if (Object.hasOwn(obj, 'input')) {
     // A whole /run body per row: a null in an optional column means the field is absent from that row (in JSONL a
-    // row leaves the key out; a Parquet column is there for every row).
+    // row leaves the key out; a Parquet column is there for every row) — for a mapping too, which sees the record
+    // as it would the JSONL object.
     for (const key of BODY_OPTIONAL) if (obj[key] === null) delete obj[key];
   }
   return recordItem(ctx, row, id.id, obj, 'request');

@@ -110,9 +110,14 @@ export function recordItem(
   form: RecordForm,
 ): SourceItem | undefined {
   const seq = ctx.seq++;
-  if (ctx.shard !== undefined && shardOf(String(id), ctx.shard.n) !== ctx.shard.k) return undefined;
+  if (!inShard(ctx, id)) return undefined;
   if (ctx.mapper !== undefined) return { kind: 'record', line, id, value, form, seq };
   return formItem(ctx, line, id, value, form, seq);
+}
+
+/** The row with this id is one this run reads (always, without `--shard`). */
+export function inShard(ctx: ReadContext, id: string | number): boolean {
+  return ctx.shard === undefined || shardOf(String(id), ctx.shard.n) === ctx.shard.k;
 }
 
 /** The body a record stands for when no mapping is given (see RecordForm). */

@@ -100,12 +100,13 @@ function errorMessage(r: StoredRow): string {
     if (r.state === 'CANCELLED') return 'the job was cancelled on RunPod';
     return `the job ended ${r.state}`;
   }
+  // JSON, or JSON encoded twice (a handler's error JSON sent as a JSON string: "\"{\\\"error_message\\\": …}\"").
   let v: unknown = text;
-  if (/^\s*[[{]/.test(text)) {
+  for (let i = 0; i < 2 && typeof v === 'string' && /^\s*[[{"]/.test(v); i++) {
     try {
-      v = JSON.parse(text);
+      v = JSON.parse(v);
     } catch {
-      return text;
+      break;
     }
   }
   return messageOf(v) ?? text;

@@ -6,6 +6,7 @@ import type { OpenAiBatchLine } from '../../src/output/openai.js';
 import { readParquetFile } from '../support/parquet-read.js';
 import { readResults } from '../support/results.js';
 import { splitIntoShards } from '../support/shards.js';
+import { Store } from '../../src/store/store.js';
 import { tempDir, writeJsonl } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -231,6 +232,10 @@ describe('export of several shard folders', () => {
     ]);
     const want = lines(out, 'openai').filter((_, seq) => seq % 3 !== 1);
     expect(got).toEqual(want);
+    // One shard's folder alone (`export out/shard-*` matching one): the others are named too.
+    warnings.length = 0;
+    lines(shards[0]!, 'jsonl', (m) => warnings.push(m));
+    expect(warnings).toEqual([expect.stringMatching(/^shards 1\/3, 2\/3 of .*openai\.jsonl are not among the folders given/)]);
   });
 
   it('refuses folders that are not distinct shards of one input', async () => {
@@ -256,6 +261,13 @@ describe('export of several shard folders', () => {
     expect(() => lines([shards[0]!, otherShards[1]!], 'jsonl')).toThrow(
       /other\/shard-1-of-3\.runpod and .*shard-0-of-3\.runpod are not shards of the same input: .*other\.jsonl/,
     );
+
+    // Shards of the same file read with another mapping: other requests, not one batch.
+    const remapped = splitIntoShards(out, 3, join(dir, 'remapped'));
+    const st = Store.open(remapped[1]!);
+    st.setMeta('input', { ...st.getMeta('input')!, map: '{"text": prompt}' });
+    st.close();
+    expect(() => lines([shards[0]!, remapped[1]!], 'jsonl')).toThrow(/read .*openai\.jsonl with another --map .*not shards of one batch/);
 
     // Shards cut differently (the same k/n labels, overlapping rows): found while merging.
     const cut = splitIntoShards(out, 3, join(dir, 'cut'), (seq) => (seq < 10 ? 0 : seq < 20 ? 1 : 2));

@@ -63,6 +63,25 @@ describe('--map against the emulator', () => {
     ]);
   });
 
+  it('a dry run against a folder holding another input is refused, as the run would be; one of the same input counts as a run would', async () => {
+    const e = await startEmulator({ workers: 2, executionMs: 1 });
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.csv');
+    writeFileSync(a, 'id,q\n1,x\n2,y\n3,z\n');
+    writeFileSync(b, 'id,q\n1,x\n');
+    const out = join(dir, 'ab.runpod');
+    expect((await runBatch(opts(e, a, { out, map: '{"text": q}' }))).exitCode).toBe(0);
+    await expect(dryRun(opts(e, b, { out }))).rejects.toThrow(StateError);
+    // Row 3 edited out of the file, then back in: a run keeps its result (same request), and so does the dry run's count.
+    writeFileSync(a, 'id,q\n1,x\n2,y\n');
+    expect((await runBatch(opts(e, a, { out }))).submitted).toBe(0);
+    writeFileSync(a, 'id,q\n1,x\n2,y\n3,z\n');
+    const est = await dryRun(opts(e, a, { out }));
+    expect(est.changes).toEqual({ added: 0, changed: 0, unchanged: 3, removed: 0, mapChanged: false });
+    expect(est.notes.join('\n')).toMatch(/mapping rows with the batch's --map/);
+    expect((await runBatch(opts(e, a, { out }))).submitted).toBe(0);
+  });
+
   it('a row the mapping fails on stops the run before anything is submitted, with file:line', async () => {
     const e = await startEmulator({ workers: 2, executionMs: 1 });
     const csv = join(dir, 'seeds.csv');

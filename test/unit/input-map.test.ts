@@ -231,6 +231,9 @@ describe('planInput: what a rerun keeps', () => {
     expect(() => planInput({ shard: '2/4' }, saved({ shard: { k: 1, n: 4 } }), 'o')).toThrow(StateError);
     expect(() => planInput({ shard: '2/4' }, saved({}), 'o')).toThrow(/holds all rows of its input/);
     expect(planInput({ shard: '0/1' }, undefined, 'o').shard).toBeUndefined();
+    // … and a rerun of it resumes (a one-completion Indexed Job restarted) instead of being refused.
+    expect(planInput({ shard: '0/1' }, saved({ shard: null }), 'o').shard).toBeUndefined();
+    expect(planInput({ shard: { k: 0, n: 1 } }, saved({}), 'o').notes).toEqual([]);
   });
 });
 

@@ -105,6 +105,16 @@ describe('openaiRecord: one line of the OpenAI Batch output file per row', () =>
       error: { code: 'job_failed', message: 'CUDA out of memory' },
     },
     {
+      name: "FAILED with RunPod's error encoded twice (a JSON string of the JSON): still its error_message",
+      row: row({
+        state: 'FAILED',
+        jobStatus: 'FAILED',
+        error: JSON.stringify(JSON.stringify({ error_type: 'RuntimeError', error_message: 'CUDA out of memory', error_traceback: '' })),
+      }),
+      response: null,
+      error: { code: 'job_failed', message: 'CUDA out of memory' },
+    },
+    {
       name: 'FAILED with a plain error string',
       row: row({ state: 'FAILED', error: 'handler crashed' }),
       response: null,

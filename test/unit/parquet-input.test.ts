@@ -283,6 +283,13 @@ describe('readInput: Parquet', () => {
       { input: 'hello', webhook: 'https://example.test/hook' },
       { input: 'bye', policy: { ttl: 60000 } },
     ]);
+    // A mapping sees the record as the JSONL object: without the null columns.
+    const mapped = await read(file, { map: '{"input": {"text": input}, "webhook": webhook, "policy": policy}' });
+    expect(mapped.issues).toEqual([]);
+    expect(mapped.rows.map((r) => r.body)).toEqual([
+      { input: { text: 'hello' }, webhook: 'https://example.test/hook' },
+      { input: { text: 'bye' }, policy: { ttl: 60000 } },
+    ]);
   });
 
   it('a large row group is read in slices (with and without an offset index, flat and nested columns), every row once in order', async () => {
