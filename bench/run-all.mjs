@@ -15,7 +15,20 @@ import { writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, OUT_DIR, ROOT, parseArgs, watchdog } from './lib/common.mjs';
 
-const ALL = ['saturation', 'polling', 'rate-limit', 'overhead', 'memory', 'resume', 'export', 'media', 'sizing', 'kill', 'parquet-input', 'mapping'];
+const ALL = [
+  'saturation',
+  'polling',
+  'rate-limit',
+  'overhead',
+  'memory',
+  'resume',
+  'export',
+  'media',
+  'sizing',
+  'kill',
+  'parquet-input',
+  'mapping',
+];
 const args = parseArgs(process.argv.slice(2), { quick: false, only: ALL.join(','), build: false, profile: false, snapshot: 'HEAD' });
 watchdog(4 * 3600_000, 'run-all');
 
