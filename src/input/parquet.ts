@@ -130,33 +130,46 @@ export async function* readParquet(ctx: ReadContext): AsyncGenerator<SourceItem>
   }
   const groups = metadata.row_groups.length;
   const schema = parquetSchema(metadata);
+  const topColumns = schema.children.map((c) => c.element.name);
   let groupStart = 0;
   for (let g = 0; g < groups; g++) {
     const group = metadata.row_groups[g]!;
     const rows = Number(group.num_rows);
     const slices = groupSlices(groupStart, rows, Number(group.total_byte_size));
     let pageLocationsByGroup: Record<string, PageLocation[]>[] | undefined;
+    // Nested columns no page can be located in are decoded whole by any read of the group: once, not once a slice.
+    let whole: { columns: Set<string>; records: Record<string, unknown>[] } | undefined;
+    const read = (rowStart: number, rowEnd: number, columns?: string[]) =>
+      parquetReadObjects({
+        file,
+        metadata,
+        rowStart,
+        rowEnd,
+        ...(columns ? { columns } : {}),
+        compressors,
+        parsers: PARSERS,
+        // Bytes without a string annotation stay bytes (sent as base64), not text guessed as UTF-8.
+        utf8: false,
+        // Read only the pages of a slice when the file has an offset index …
+        useOffsetIndex: true,
+        // … or, for the columns it has none for, where pageLocationsOf found them (hyparquet's own option, untyped).
+        ...(pageLocationsByGroup === undefined ? {} : { pageLocationsByGroup }),
+      } as Parameters<typeof parquetReadObjects>[0]);
     for (const [rowStart, rowEnd] of slices) {
       let records: Record<string, unknown>[];
       try {
         if (slices.length > 1 && pageLocationsByGroup === undefined) {
           pageLocationsByGroup = [];
           pageLocationsByGroup[g] = await pageLocationsOf(file, group.columns, schema);
+          const unlocated = unlocatedNested(group.columns, schema);
+          if (unlocated.size > 0) whole = { columns: unlocated, records: await read(groupStart, groupStart + rows, [...unlocated]) };
         }
-        records = await parquetReadObjects({
-          file,
-          metadata,
-          rowStart,
-          rowEnd,
-          compressors,
-          parsers: PARSERS,
-          // Bytes without a string annotation stay bytes (sent as base64), not text guessed as UTF-8.
-          utf8: false,
-          // Read only the pages of a slice when the file has an offset index …
-          useOffsetIndex: true,
-          // … or, for the columns it has none for, where pageLocationsOf found them (hyparquet's own option, untyped).
-          ...(pageLocationsByGroup === undefined ? {} : { pageLocationsByGroup }),
-        } as Parameters<typeof parquetReadObjects>[0]);
+        if (whole === undefined) records = await read(rowStart, rowEnd);
+        else {
+          const rest = topColumns.filter((c) => !whole!.columns.has(c));
+          const part = rest.length > 0 ? await read(rowStart, rowEnd, rest) : [];
+          records = joinColumns(topColumns, whole.columns, whole.records, rowStart - groupStart, part, rowEnd - rowStart);
+        }
       } catch (e) {
         throw fileError(ctx.file, `cannot read row group ${g + 1} of ${groups}: ${messageOf(e)}`, e);
       }
@@ -167,6 +180,45 @@ export async function* readParquet(ctx: ReadContext): AsyncGenerator<SourceItem>
     }
     groupStart += rows;
   }
+}
+
+/**
+ * The top-level columns holding a repeated level (a list, a map) whose chunk in this row group has no offset index:
+ * hyparquet cannot read part of such a chunk, and pageLocationsOf cannot locate its pages (a page's value count is not
+ * its row count there), so every read of the group decodes it whole.
+ */
+function unlocatedNested(chunks: ColumnChunk[], schema: SchemaTree): Set<string> {
+  const out = new Set<string>();
+  for (const chunk of chunks) {
+    const path = chunk.meta_data?.path_in_schema;
+    if (path === undefined || chunk.offset_index_offset !== undefined || !hasRepeatedLevel(schema, path)) continue;
+    out.add(path[0]!);
+  }
+  return out;
+}
+
+/** Rows of a slice with their columns in the file's order: `whole` columns from the group's read, the rest from `part`. */
+function joinColumns(
+  order: string[],
+  wholeColumns: Set<string>,
+  whole: Record<string, unknown>[],
+  offset: number,
+  part: Record<string, unknown>[],
+  count: number,
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const from = whole[offset + i]!;
+    const rest = part[i];
+    const row: Record<string, unknown> = {};
+    for (const name of order) {
+      const v = wholeColumns.has(name) ? from[name] : rest?.[name];
+      if (name === '__proto__') Object.defineProperty(row, name, { value: v, enumerable: true, writable: true, configurable: true });
+      else row[name] = v;
+    }
+    out[i] = row;
+  }
+  return out;
 }
 
 /** Most bytes read to parse one page header (they are small; a page's statistics can make one larger). */
