@@ -169,6 +169,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       if (!seen || seen.reads === seenReads) return;
       seenReads = seen.reads;
       store.setMeta('healthSeen', {
+        ...seenBefore,
         initializingMs: seenBefore.initializingMs + seen.initializingMs,
         reads: seenBefore.reads + seen.reads,
       });
@@ -211,6 +212,12 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchResult> {
       clearInterval(timer);
     }
     noteHealthSeen();
+    // Jobs of a run no /health read watched (a fixed --concurrency): their workers' boots are not in the sum, so the
+    // report's cold starts come from the jobs from now on.
+    if (scheduler.healthSeen === null && scheduler.progress().submitted > 0) {
+      const seen = store.getMeta('healthSeen') ?? { initializingMs: 0, reads: 0 };
+      if (!seen.unwatched) store.setMeta('healthSeen', { ...seen, unwatched: true });
+    }
     if (opts.cancelOnExit && outcome.kind !== 'done') {
       const inFlight = store.submittedRows(loaded.gen).length;
       if (inFlight > 0) {

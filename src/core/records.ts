@@ -179,6 +179,8 @@ export interface HealthSeen {
   initializingMs: number;
   /** /health reads summed. */
   reads: number;
+  /** Some run of the batch submitted jobs no /health read watched (a fixed --concurrency): the sum misses their boots. */
+  unwatched?: boolean;
 }
 
 /**

@@ -187,6 +187,13 @@ describe('against an autoscaling endpoint (the emulator scales as RunPod does)',
     expect(md).toMatch(/Those first jobs waited [\d.,]+ s in all/);
     // A later `runpod-batch report` redraws it from the state alike.
     expect(readFileSync(r.files.reportHtml, 'utf8')).toMatch(/workers starting in \d+ \/health reads/);
+    // A later run with a fixed --concurrency: no /health read watches its workers boot, so the batch's estimate goes
+    // back to the jobs' (which cover every run).
+    const more = await runBatch(opts(e, writeJsonl(dir, 'cold.jsonl', 360), { concurrency: 4, autoSize: false }));
+    expect(more.submitted).toBe(60);
+    const md2 = readFileSync(more.files.reportMd, 'utf8');
+    expect(md2).toMatch(/## Cold starts/);
+    expect(md2).not.toMatch(/the worker time RunPod's \/health showed starting/);
   });
 
   it('request count: auto-sizing grows it to its max', async () => {

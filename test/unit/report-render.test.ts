@@ -789,6 +789,13 @@ describe('cold starts from each worker’s first job', () => {
     ],
     ['cold starts in the jobs, /health never says initializing', { seconds: 79, count: 10 }, { initializingMs: 0, reads: 12 }, 79, 'jobs'],
     ['no /health', { seconds: 12.5, count: 3 }, null, 12.5, 'jobs'],
+    [
+      'a run of the batch was not watched (a fixed --concurrency): the jobs, which cover every run',
+      { seconds: 40, count: 8 },
+      { initializingMs: 12_000, reads: 12, unwatched: true },
+      40,
+      'jobs',
+    ],
   ] as [string, { seconds: number; count: number }, HealthSeen | null, number, string][])(
     'coldStartSeconds: %s',
     (_name, jobs, seen, seconds, from) => {

@@ -26,14 +26,15 @@ export const MAX_WORKERS = 100_000;
  * worker starts in one wave nothing in the jobs tells the two apart (bench/sizing.mjs, 0 → 10 workers with 3 s cold
  * starts: 79 s for 30 s). RunPod's /health counts the workers starting (`initializing`): summed over the auto-sizing
  * reads it is the boots themselves. So that sum is the estimate when the reads saw any worker starting, or the jobs
- * show no cold start; otherwise (no /health read, or an endpoint that never reports `initializing`) the jobs' estimate.
+ * show no cold start; otherwise (no /health read, an endpoint that never reports `initializing`, or a batch with a run
+ * whose jobs no read watched: a fixed --concurrency) the jobs' estimate.
  * Pure.
  */
 export function coldStartSeconds(
   fromJobs: { seconds: number; count: number },
   seen: HealthSeen | null,
 ): { seconds: number; from: 'health' | 'jobs' } {
-  if (seen && seen.reads >= 2 && (seen.initializingMs > 0 || fromJobs.count === 0)) {
+  if (seen && !seen.unwatched && seen.reads >= 2 && (seen.initializingMs > 0 || fromJobs.count === 0)) {
     return { seconds: round1(seen.initializingMs / 1000), from: 'health' };
   }
   return { seconds: fromJobs.seconds, from: 'jobs' };
