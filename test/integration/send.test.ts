@@ -1,10 +1,10 @@
 // The HTTP transport under the RunPod client (src/runpod/send.ts), against a real server on 127.0.0.1.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { send } from '../../src/runpod/send.js';
 import { waitFor } from '../support/wait.js';
+import { listenTracked } from '../support/http.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -15,7 +15,6 @@ afterEach(async () => {
 
 async function serve(handler: Handler): Promise<{ origin: string; seen: string[] }> {
   const seen: string[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -25,16 +24,8 @@ async function serve(handler: Handler): Promise<{ origin: string; seen: string[]
       handler(req, res, body);
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  const port = await listenTracked(server, cleanups);
+  return { origin: `http://127.0.0.1:${port}`, seen };
 }
 
 function agent(connections = 8): Agent {

@@ -10,6 +10,7 @@ import { RequestFailed } from '../../src/engine/classify.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { Requester, STALE_SOCKET_RETRIES } from '../../src/engine/requester.js';
 import { createClient, type RunpodClient } from '../../src/runpod/client.js';
+import { listenTracked } from '../support/http.js';
 
 /** What the server does with a request: answer it, close its socket (FIN), or reset it (RST), before any byte. */
 type Fate = 'answer' | 'close' | 'reset';
@@ -23,7 +24,6 @@ afterEach(async () => {
 async function serve(fate: (nOnSocket: number) => Fate) {
   const did = { answer: 0, close: 0, reset: 0, sockets: 0 };
   const perSocket = new WeakMap<Socket, number>();
-  const sockets = new Set<Socket>();
   let jobs = 0;
   const server = createServer((req, res) => {
     req.resume();
@@ -42,17 +42,10 @@ async function serve(fate: (nOnSocket: number) => Fate) {
   });
   // The server never closes an idle socket itself here: the fates above stand in for that, at a known moment.
   server.keepAliveTimeout = 60_000;
-  server.on('connection', (s) => {
+  const port = await listenTracked(server, cleanups, () => {
     did.sockets++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  const client = createClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2`, endpointId: 'ep', apiKey: 'k' });
+  const client = createClient({ baseUrl: `http://127.0.0.1:${port}/v2`, endpointId: 'ep', apiKey: 'k' });
   cleanups.push(() => client.close());
   return { client, did };
 }

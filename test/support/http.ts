@@ -1,4 +1,6 @@
 /** Real-HTTP helpers for tests that talk to the emulator with undici. */
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { request } from 'undici';
 import { waitFor } from './wait.js';
 
@@ -80,4 +82,27 @@ export async function pollUntil<T>(fn: () => Promise<T>, pred: (v: T) => boolean
     return pred(last);
   }, what);
   return last as T;
+}
+
+/**
+ * Listens on 127.0.0.1 (a free port) and tracks the server's sockets; `cleanups` gets the closing step (every socket
+ * destroyed, then the server closed). Returns the port. `onSocket` sees each new connection.
+ */
+export async function listenTracked(
+  server: Server,
+  cleanups: (() => Promise<void>)[],
+  onSocket: (s: Socket) => void = () => {},
+): Promise<number> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    onSocket(s);
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return (server.address() as AddressInfo).port;
 }
