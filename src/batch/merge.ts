@@ -16,7 +16,7 @@ export interface MergedRows {
   readonly sources: readonly ExportSource[];
   /** The input's shard count, when several shard folders are merged; null otherwise. */
   readonly shards: number | null;
-  /** Shards (1…n) of the input that no folder holds: their rows are not in the export. */
+  /** Shards (0 … n-1) of the input that no folder holds: their rows are not in the export. */
   readonly missing: readonly number[];
   /**
    * Every row of every folder, in input order. Each call is a new pass over the states (the Parquet exports make two),

@@ -57,7 +57,7 @@ async function* mapRecords(ctx: ReadContext, source: AsyncIterable<SourceItem>):
       // The compiled form answers at once; JSONata's evaluator with a promise.
       if (value instanceof Promise) value = await value;
     } catch (e) {
-      const err = e as { message?: string; position?: number };
+      const err = e as { message?: string };
       yield issue(ctx, item.line, `--map failed: ${err.message ?? String(e)}`);
       continue;
     }
